@@ -1,0 +1,46 @@
+"""The four thinking levels and the decision the hook acts on.
+
+>>> Decision(Level.HIGH, source="override").header_value()
+'HIGH'
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class Level(str, enum.Enum):
+    """HIGH: think hard. LOW: think a little. NO: answer directly. RAG: search the web first."""
+
+    HIGH = "HIGH"
+    LOW = "LOW"
+    NO = "NO"
+    RAG = "RAG"
+
+    @classmethod
+    def parse(cls, value: str) -> Level:
+        """Parse a level name, case-insensitively; the error lists the valid names."""
+        try:
+            return cls(value.strip().upper())
+        except ValueError:
+            valid = ", ".join(m.value for m in cls)
+            raise ValueError(f"unknown level {value!r}; valid levels: {valid}") from None
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What the hook decided for one request, and why.
+
+    ``source`` says who decided: ``override`` (a /think command), ``client`` (the client sent its own
+    reasoning parameter), ``local`` / ``llm`` (a classifier), ``cache``, or ``default`` (classification
+    failed and the configured default was used). ``confidence`` is in [0, 1].
+    """
+
+    level: Level
+    source: str
+    confidence: float = 1.0
+    ms: float = 0.0
+
+    def header_value(self) -> str:
+        return self.level.value
