@@ -1,0 +1,42 @@
+"""Build the hook from ``litellm_config.yaml``: the one place that wires config to seams.
+
+The entry file ``plugins/solv_thinking.py`` calls :func:`build_hook` while the proxy parses its
+config; a bad value raises :class:`~solvstack.config.ConfigError` and the proxy does not start.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from solvstack.classify.base import Classifier
+from solvstack.classify.cascade import Cascade
+from solvstack.classify.llm import LlmClassifier, router_complete
+from solvstack.config import SolvConfig, find_config_path, load_raw, parse_solv
+from solvstack.hook import Augmenter, ThinkingHook
+
+
+def build_classifier(cfg: SolvConfig) -> Classifier:
+    from solvstack.classify.local import LocalClassifier
+
+    c = cfg.classifier
+    judge = None
+    if c.kind != "local" and c.llm is not None:
+        judge = LlmClassifier(router_complete(c.llm.model, c.llm.max_tokens), c.llm.timeout_s)
+    threshold = 1.01 if c.kind == "llm" else c.confidence_threshold  # llm: the judge always decides
+    return Cascade(LocalClassifier(), judge, threshold, c.cache_ttl_s, c.cache_size)
+
+
+def build_augmenter(raw: dict, cfg: SolvConfig) -> Augmenter | None:
+    """The retrieval seam; None until a search provider is configured."""
+    if not cfg.retrieval:
+        return None
+    from solvstack.retrieval import build_augmenter as build  # type: ignore[attr-defined]
+
+    return build(raw, cfg)  # type: ignore[no-any-return]
+
+
+def build_hook(config_path: Path | None = None) -> ThinkingHook:
+    path = config_path or find_config_path()
+    raw = load_raw(path)
+    cfg = parse_solv(raw, str(path))
+    return ThinkingHook(cfg, build_classifier(cfg), build_augmenter(raw, cfg))

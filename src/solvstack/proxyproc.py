@@ -1,0 +1,95 @@
+"""Run the stock ``litellm`` proxy as a child process: used by ``solv up``, the tests and the benchmarks.
+
+>>> with ProxyProcess(Path("litellm_config.yaml"), port=4000) as proxy:  # doctest: +SKIP
+...     proxy.wait_ready()
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+
+class ProxyFailed(RuntimeError):
+    """The proxy exited or never became ready; the message carries the tail of its log."""
+
+
+def litellm_executable() -> str:
+    """The `litellm` script of the environment this Python runs in."""
+    exe = Path(sys.executable).parent / "litellm"
+    if not exe.exists():
+        raise ProxyFailed(f"{exe} not found: install the project (`pip install -e .`) in this environment")
+    return str(exe)
+
+
+def proxy_env(extra: dict[str, str] | None = None) -> dict[str, str]:
+    env = dict(os.environ)
+    env.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # never fetch the price list at start
+    env.setdefault("LITELLM_LOG", "INFO")
+    env.update(extra or {})
+    return env
+
+
+class ProxyProcess:
+    """One ``litellm --config CONFIG --port PORT`` process, logging to ``log_path``."""
+
+    def __init__(self, config: Path, port: int, env: dict[str, str] | None = None,
+                 log_path: Path | None = None, args: list[str] | None = None) -> None:
+        self.config, self.port = config, port
+        self.env = proxy_env(env)
+        self.log_path = log_path or config.with_suffix(f".proxy-{port}.log")
+        self.args = args or []
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> ProxyProcess:
+        log = self.log_path.open("ab")
+        cmd = [litellm_executable(), "--config", str(self.config), "--port", str(self.port),
+               "--host", "127.0.0.1", *self.args]
+        self.proc = subprocess.Popen(cmd, cwd=self.config.parent, env=self.env, stdout=log,
+                                     stderr=subprocess.STDOUT, start_new_session=True)
+        return self
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+    def wait_ready(self, timeout: float = 120.0) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc is not None and self.proc.poll() is not None:
+                raise ProxyFailed(f"litellm exited with {self.proc.returncode}:\n{self.log_tail()}")
+            try:
+                if httpx.get(f"{self.url}/health/liveliness", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.3)
+        raise ProxyFailed(f"litellm not ready after {timeout:.0f}s:\n{self.log_tail()}")
+
+    def stop(self, grace: float = 10.0) -> None:
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        os.killpg(self.proc.pid, signal.SIGTERM)
+        try:
+            self.proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
+    def __enter__(self) -> ProxyProcess:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

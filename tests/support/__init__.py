@@ -1,0 +1,1 @@
+"""Test support: real processes and local servers that speak real wire protocols."""
