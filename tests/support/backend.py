@@ -39,12 +39,12 @@ class Recorded:
 
 
 class RecordingBackend:
-    def __init__(self, name: str = "backend") -> None:
-        self.name = name
+    def __init__(self, name: str = "backend", port: int = 0, keep: bool = True) -> None:
+        self.name, self.keep = name, keep
         self.behaviour = Behaviour()
         self.requests: list[Recorded] = []
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
@@ -71,6 +71,8 @@ class RecordingBackend:
         self.stop()
 
     def record(self, rec: Recorded) -> None:
+        if not self.keep:  # benchmarks send thousands of requests
+            return
         with self._lock:
             self.requests.append(rec)
 
@@ -183,3 +185,17 @@ def _handler_for(backend: RecordingBackend) -> type[BaseHTTPRequestHandler]:
             self.close_connection = True
 
     return Handler
+
+
+
+def main() -> None:
+    """Serve in a process of its own (benchmarks): `python -m tests.support.backend PORT`."""
+    import sys
+
+    b = RecordingBackend("bench", port=int(sys.argv[1]), keep=False)
+    print(b.url, flush=True)
+    b._server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

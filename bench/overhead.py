@@ -1,0 +1,92 @@
+"""Overhead of the solv thinking hook vs the stock LiteLLM proxy: same backend, same run, interleaved.
+
+    .venv/bin/python bench/overhead.py [--requests 400] [--concurrency 8] [--rounds 4]
+
+Starts one local OpenAI-compatible backend (its own process) and two proxies on the repo's config:
+*stock* (no callbacks) and *solv* (the repo's callbacks: the thinking hook on the local classifier
+path). Rounds alternate stock/solv so drift hits both. Prints p50/p99 latency and RPS of each and,
+last, ``overhead_p50_ms=<x> rps_ratio=<y>`` (solv / stock).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.support.proxy import MASTER_KEY, deployment, free_port, start_proxy, write_variant  # noqa: E402
+
+PROMPTS = ["hi there!", "what is 17 * 23?", "prove that sqrt(2) is irrational",
+           "who won the match yesterday?", "write a haiku about autumn",
+           "fix this python: for i in range(10) print(i)"]
+
+
+async def load(url: str, n: int, concurrency: int) -> tuple[list[float], float]:
+    lat: list[float] = []
+    sem = asyncio.Semaphore(concurrency)
+    headers = {"Authorization": f"Bearer {MASTER_KEY}"}
+    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60) as client:
+        async def one(i: int) -> None:
+            body = {"model": "m", "messages": [{"role": "user", "content": f"{PROMPTS[i % len(PROMPTS)]} #{i}"}]}
+            async with sem:
+                t = time.perf_counter()
+                r = await client.post("/v1/chat/completions", json=body)
+                lat.append((time.perf_counter() - t) * 1000)
+                r.raise_for_status()
+        start = time.perf_counter()
+        await asyncio.gather(*(one(i) for i in range(n)))
+        return lat, n / (time.perf_counter() - start)
+
+
+def pct(xs: list[float], q: float) -> float:
+    return statistics.quantiles(xs, n=100)[int(q) - 1] if len(xs) > 1 else xs[0]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--requests", type=int, default=400)
+    ap.add_argument("--concurrency", type=int, default=8)
+    ap.add_argument("--rounds", type=int, default=4)
+    args = ap.parse_args()
+    port = free_port()
+    backend = subprocess.Popen([sys.executable, "-m", "tests.support.backend", str(port)],
+                               cwd=Path(__file__).resolve().parents[1], stdout=subprocess.PIPE)
+    assert backend.stdout is not None
+    api_base = backend.stdout.readline().decode().strip()
+    models = [deployment("m", api_base, "qwen3")]
+    with tempfile.TemporaryDirectory() as tmp:
+        stock_cfg = write_variant(Path(tmp) / "stock", models, litellm_settings={"callbacks": []})
+        solv_cfg = write_variant(Path(tmp) / "solv", models)
+        proxies = {"stock": start_proxy(stock_cfg), "solv": start_proxy(solv_cfg)}
+        try:
+            for p in proxies.values():  # warm-up: connection pools, first-request imports
+                asyncio.run(load(p.url, 50, args.concurrency))
+            results: dict[str, tuple[list[float], list[float]]] = {k: ([], []) for k in proxies}
+            for r in range(args.rounds):
+                for name in (("stock", "solv") if r % 2 == 0 else ("solv", "stock")):
+                    lat, rps = asyncio.run(load(proxies[name].url, args.requests, args.concurrency))
+                    results[name][0].extend(lat)
+                    results[name][1].append(rps)
+        finally:
+            for p in proxies.values():
+                p.stop()
+            backend.terminate()
+    for name, (lat, rps) in results.items():
+        print(f"{name:5s} n={len(lat)} p50={pct(lat, 50):.2f}ms p99={pct(lat, 99):.2f}ms "
+              f"rps={statistics.mean(rps):.1f}")
+    stock, solv = results["stock"], results["solv"]
+    overhead = pct(solv[0], 50) - pct(stock[0], 50)
+    ratio = statistics.mean(solv[1]) / statistics.mean(stock[1])
+    print(f"overhead_p50_ms={overhead:.2f} rps_ratio={ratio:.3f}")
+
+
+if __name__ == "__main__":
+    main()
