@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from solvstack.families import check_family
 from solvstack.levels import Level
@@ -45,12 +45,11 @@ class ClassifierConfig(Strict):
     cache_ttl_s: float = Field(300, ge=0)
     cache_size: int = Field(4096, ge=0)
 
-    @field_validator("llm")
-    @classmethod
-    def _llm_needed(cls, v: LlmClassifierConfig | None, info: Any) -> LlmClassifierConfig | None:
-        if v is None and info.data.get("kind") in ("llm", "cascade"):
-            raise ValueError("classifier.kind llm/cascade needs classifier.llm.model (a model_name)")
-        return v
+    @model_validator(mode="after")
+    def _llm_needed(self) -> ClassifierConfig:
+        if self.llm is None and self.kind in ("llm", "cascade"):
+            raise ValueError(f"kind {self.kind!r} needs classifier.llm.model (a model_name of model_list)")
+        return self
 
 
 class SolvConfig(Strict):
@@ -72,7 +71,7 @@ class SolvConfig(Strict):
     @field_validator("default_level", "rag_thinking", mode="before")
     @classmethod
     def _level(cls, v: object) -> Level:
-        return Level.parse(str(v))
+        return Level.parse(v)
 
     @field_validator("rag_thinking")
     @classmethod
@@ -84,14 +83,14 @@ class SolvConfig(Strict):
     @field_validator("escalate", mode="before")
     @classmethod
     def _escalate_keys(cls, v: object) -> object:
-        return {Level.parse(str(k)): g for k, g in v.items()} if isinstance(v, dict) else v
+        return {Level.parse(k): g for k, g in v.items()} if isinstance(v, dict) else v
 
     @field_validator("families", mode="before")
     @classmethod
     def _family_keys(cls, v: object) -> object:
         if not isinstance(v, dict):
             return v
-        return {name: {Level.parse(str(k)): p for k, p in t.items()} if isinstance(t, dict) else t
+        return {name: {Level.parse(k): p for k, p in t.items()} if isinstance(t, dict) else t
                 for name, t in v.items()}
 
 

@@ -19,8 +19,15 @@ class Level(str, enum.Enum):
     RAG = "RAG"
 
     @classmethod
-    def parse(cls, value: str) -> Level:
-        """Parse a level name, case-insensitively; the error lists the valid names."""
+    def parse(cls, value: object) -> Level:
+        """Parse a level name, case-insensitively; the error lists the valid names.
+
+        YAML 1.1 reads an unquoted ``NO`` as boolean false; that is taken as ``NO`` here.
+        """
+        if value is False:
+            return cls.NO
+        if not isinstance(value, str):
+            raise ValueError(f"level must be one of HIGH, LOW, NO, RAG, not {value!r}")
         try:
             return cls(value.strip().upper())
         except ValueError:
