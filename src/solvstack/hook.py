@@ -22,6 +22,7 @@ from typing import Any, Protocol
 
 from litellm.integrations.custom_logger import CustomLogger
 
+from solvstack import metrics
 from solvstack.classify.base import Classifier, Conversation
 from solvstack.config import SolvConfig
 from solvstack.families import apply_family, client_thinking, strip_client_thinking
@@ -73,6 +74,7 @@ class ThinkingHook(CustomLogger):
         data = self._escalate(data, decision.level, info)
         data.setdefault("metadata", {})[META_KEY] = info
         log.info("solv decision %s", " ".join(f"{k}={v}" for k, v in info.items()))
+        metrics.record_decision(info)
         return data
 
     async def _decide(self, data: dict, ov: Overrides, conv: Conversation) -> Decision:

@@ -1,0 +1,157 @@
+"""Prometheus metrics for solv: what the thinking hook decided, and which replica served.
+
+The metrics live on ``prometheus_client``'s default registry, the one LiteLLM's ``prometheus``
+callback serves on the proxy's own ``/metrics`` (auth: a proxy key, unless
+``litellm_settings.require_auth_for_metrics_endpoint: false``), so solv's series appear beside
+LiteLLM's with no second port::
+
+    solv_decisions_total{level, source, thinking, search}   one per classified chat request
+    solv_escalations_total{from_group}                      requests moved by solv.escalate
+    solv_classifier_latency_seconds{source}                 time the classifier cascade took
+    solv_replica_requests_total{model_group, replica, api_base, level, outcome}
+                                                            per deployment attempt (success/failure)
+
+Two feeders: :func:`record_decision` (called by the hook where it logs its decision) and
+:class:`ReplicaLogger` (a LiteLLM callback, entry file ``plugins/solv_metrics.py``), which sees the
+deployment LiteLLM actually used, fallbacks included. In a test, give it a registry of its own::
+
+    m = SolvMetrics(CollectorRegistry())
+    m.record_decision({"level": "HIGH", "source": "local", "thinking": "HIGH", "ms": "0.8", "search": "off"})
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from litellm.integrations.custom_logger import CustomLogger
+
+if TYPE_CHECKING:
+    from prometheus_client import CollectorRegistry
+
+log = logging.getLogger("solv")
+
+# Sources where a classifier ran (override and client decisions take no classifier time).
+CLASSIFIER_SOURCES = frozenset({"local", "llm", "cache", "default"})
+# From sub-millisecond (local model, cache) to the LLM judge's time budget (seconds).
+LATENCY_BUCKETS = (0.0002, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
+_LABEL_SAFE = re.compile(r"[^A-Za-z0-9_.:/@-]")
+
+
+def _label(value: object, limit: int = 64) -> str:
+    """A bounded, printable label value: hook fields are short words, but never trust them blindly."""
+    return _LABEL_SAFE.sub("_", str(value if value is not None else ""))[:limit] or "none"
+
+
+class SolvMetrics:
+    """solv's Prometheus series on one registry. Tests pass their own ``CollectorRegistry``.
+
+    The proxy uses :func:`shared_metrics` (the default registry); a second ``SolvMetrics`` on the
+    same registry would fail with "Duplicated timeseries", which is why there is exactly one per
+    registry.
+    """
+
+    def __init__(self, registry: CollectorRegistry | None = None) -> None:
+        from prometheus_client import REGISTRY, Counter, Histogram
+
+        reg = registry if registry is not None else REGISTRY
+        self.decisions = Counter("solv_decisions", "Thinking decisions of the solv hook",
+                                 ["level", "source", "thinking", "search"], registry=reg)
+        self.escalations = Counter("solv_escalations", "Requests moved to another model group by solv.escalate",
+                                   ["from_group"], registry=reg)
+        self.classifier_latency = Histogram("solv_classifier_latency_seconds",
+                                            "Time the solv classifier cascade took per request",
+                                            ["source"], buckets=LATENCY_BUCKETS, registry=reg)
+        self.replica_requests = Counter("solv_replica_requests",
+                                        "Deployment attempts per replica, with the solv level of the request",
+                                        ["model_group", "replica", "api_base", "level", "outcome"], registry=reg)
+
+    def record_decision(self, info: Mapping[str, Any]) -> None:
+        """Count one decision (the hook's ``info`` dict: level, source, thinking, ms, search, ...)."""
+        source = _label(info.get("source"))
+        self.decisions.labels(level=_label(info.get("level")), source=source,
+                              thinking=_label(info.get("thinking")), search=_label(info.get("search"))).inc()
+        if info.get("escalated_from"):
+            self.escalations.labels(from_group=_label(info["escalated_from"])).inc()
+        if source in CLASSIFIER_SOURCES:
+            self.classifier_latency.labels(source=source).observe(_seconds(info.get("ms")))
+
+    def record_replica(self, deployment: Mapping[str, Any], level: object, outcome: str) -> None:
+        """Count one attempt on one deployment (``model_group``, ``model_id``, ``api_base``)."""
+        self.replica_requests.labels(model_group=_label(deployment.get("model_group")),
+                                     replica=_label(deployment.get("model_id")),
+                                     api_base=_label(deployment.get("api_base"), 128),
+                                     level=_label(level), outcome=outcome).inc()
+
+
+def _seconds(ms: object) -> float:
+    try:
+        return max(float(str(ms)), 0.0) / 1000.0
+    except ValueError:
+        return 0.0
+
+
+@functools.cache
+def shared_metrics() -> SolvMetrics:
+    """The one ``SolvMetrics`` on the default registry of this process (what ``/metrics`` serves)."""
+    return SolvMetrics()
+
+
+def record_decision(info: Mapping[str, Any]) -> None:
+    """Called by the hook with its decision; metrics never fail a request."""
+    try:
+        shared_metrics().record_decision(info)
+    except Exception:
+        log.exception("solv metrics: could not record decision %s", dict(info))
+
+
+def solv_info(kwargs: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The hook's decision dict as LiteLLM carries it into its callbacks (empty if none)."""
+    params = kwargs.get("litellm_params") or {}
+    for metadata in (params.get("metadata"), kwargs.get("metadata"), kwargs.get("litellm_metadata")):
+        if isinstance(metadata, Mapping) and isinstance(metadata.get("solv"), Mapping):
+            return metadata["solv"]  # type: ignore[no-any-return]
+    return {}
+
+
+def deployment_of(kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """model_group, model_id and api_base of the deployment a request went to."""
+    slo = kwargs.get("standard_logging_object")
+    if isinstance(slo, Mapping) and slo.get("model_id"):
+        return {k: slo.get(k) for k in ("model_group", "model_id", "api_base")}
+    params = kwargs.get("litellm_params") or {}
+    metadata = params.get("metadata") or kwargs.get("metadata") or {}
+    model_info = params.get("model_info") or metadata.get("model_info") or kwargs.get("model_info") or {}
+    return {"model_group": metadata.get("model_group") or kwargs.get("model"),
+            "model_id": model_info.get("id"), "api_base": params.get("api_base") or kwargs.get("api_base")}
+
+
+class ReplicaLogger(CustomLogger):
+    """LiteLLM callback counting, per replica, the attempts that succeeded and failed.
+
+    Registered with ``litellm_settings.callbacks: ["plugins.solv_metrics.instance"]``.
+    Successes come from ``async_log_success_event`` (once per served request, after fallbacks);
+    failures from ``async_post_call_failure_deployment_hook`` (once per failed attempt, so a
+    fallback shows as a failure on the local replica and a success on the cloud one).
+    """
+
+    def __init__(self, metrics: SolvMetrics | None = None) -> None:
+        super().__init__()
+        self.metrics = metrics or shared_metrics()
+
+    async def async_log_success_event(self, kwargs: Any, response_obj: Any, start_time: Any, end_time: Any) -> None:
+        self._record(kwargs, "success")
+
+    async def async_post_call_failure_deployment_hook(self, request_data: Any, exception: Exception,
+                                                      call_type: Any, fallback_depth: int | None = None) -> None:
+        self._record(request_data, "failure")
+
+    def _record(self, kwargs: Any, outcome: str) -> None:
+        try:
+            if isinstance(kwargs, Mapping):
+                self.metrics.record_replica(deployment_of(kwargs), solv_info(kwargs).get("level"), outcome)
+        except Exception:
+            log.exception("solv metrics: could not record a %s", outcome)
