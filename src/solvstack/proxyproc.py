@@ -52,11 +52,11 @@ class ProxyProcess:
         return f"http://127.0.0.1:{self.port}"
 
     def start(self) -> ProxyProcess:
-        log = self.log_path.open("ab")
         cmd = [litellm_executable(), "--config", str(self.config), "--port", str(self.port),
                "--host", "127.0.0.1", *self.args]
-        self.proc = subprocess.Popen(cmd, cwd=self.config.parent, env=self.env, stdout=log,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
+        with self.log_path.open("ab") as log:  # the child keeps its own copy of the descriptor
+            self.proc = subprocess.Popen(cmd, cwd=self.config.parent, env=self.env, stdout=log,
+                                         stderr=subprocess.STDOUT, start_new_session=True)
         return self
 
     def log_tail(self, lines: int = 40) -> str:
