@@ -1,0 +1,120 @@
+"""Search first, then hand the model numbered, cited, fenced context: the hook's ``Augmenter``.
+
+>>> aug = SearchAugmenter([canned_retriever], RetrievalConfig(providers=["canned"]))  # doctest: +SKIP
+>>> data = await aug.augment(data, conversation, status)  # doctest: +SKIP
+
+``status`` becomes the ``x-solv-*`` headers and the decision log line:
+
+- ``search``: the provider that answered (``searxng``), or ``none:<reason>`` when none did
+  (``none:timeout``, ``none:http-503``, ``none:empty``, ``none:no-key``, ``none:empty-query``);
+- ``search_results``: how many results went into the prompt;
+- ``search_fallback``: the providers that failed before, e.g. ``searxng:http-500>tavily``;
+- ``search_cache``: ``hit`` when the results came from the cache; ``search_ms``: time spent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from litellm.caching.in_memory_cache import InMemoryCache
+
+from solvstack.classify.base import Conversation
+from solvstack.retrieval.config import RetrievalConfig
+from solvstack.retrieval.context import Caps, inject, new_token, render, select
+from solvstack.retrieval.errors import reason_of
+from solvstack.retrieval.providers import Retriever, SearchResult
+from solvstack.retrieval.query import build_query
+
+log = logging.getLogger("solv.retrieval")
+
+
+@dataclass
+class Outcome:
+    """What one search step produced: results, who gave them, who failed before."""
+
+    results: list[SearchResult] = field(default_factory=list)
+    provider: str | None = None
+    failures: list[str] = field(default_factory=list)  # "name:reason", in order
+    cached: bool = False
+
+
+class SearchAugmenter:
+    """Query → cache → providers in order (each under the time budget) → fenced context in the request."""
+
+    def __init__(self, retrievers: list[Retriever], cfg: RetrievalConfig) -> None:
+        self.retrievers, self.cfg = retrievers, cfg
+        self.caps = Caps(cfg.max_results, cfg.max_chars_per_result, cfg.max_total_chars)
+        self._cache = InMemoryCache(max_size_in_memory=cfg.cache_size, default_ttl=int(cfg.cache_ttl_s)) \
+            if cfg.cache_size and cfg.cache_ttl_s else None
+
+    async def augment(self, data: dict[str, Any], conv: Conversation, status: dict[str, str]) -> dict[str, Any]:
+        start = time.perf_counter()
+        query = build_query(conv, self.cfg.max_query_chars)
+        outcome = await self.search(query) if query else Outcome(failures=["query:empty-query"])
+        count = 0
+        if outcome.results:
+            block, count = render(outcome.results, self.caps, new_token())
+            data = inject(data, block)
+        status.update(_status(outcome, count, (time.perf_counter() - start) * 1000))
+        log.info("solv search query=%r %s", query, " ".join(f"{k}={v}" for k, v in status.items()
+                                                            if k.startswith("search")))
+        return data
+
+    async def search(self, query: str) -> Outcome:
+        """Results for ``query`` from the cache or the first provider that has some, within the budget."""
+        key = self._key(query)
+        if self._cache is not None and (hit := self._cache.get_cache(key)) is not None:
+            return Outcome([SearchResult(*r) for r in hit[1]], hit[0], cached=True)
+        outcome = await self._providers(query)
+        if self._cache is not None and outcome.results:
+            rows = [(r.title, r.url, r.snippet, r.date) for r in outcome.results]
+            self._cache.set_cache(key, (outcome.provider, rows), ttl=self.cfg.cache_ttl_s)
+        return outcome
+
+    async def _providers(self, query: str) -> Outcome:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.cfg.timeout_s
+        failures: list[str] = []
+        for r in self.retrievers:
+            remaining = deadline - loop.time()
+            reason = "budget" if remaining <= 0 else None
+            if reason is None:
+                try:
+                    found = await asyncio.wait_for(r.search(query, limit=self.cfg.max_results),
+                                                   min(self.cfg.per_provider_s, remaining))
+                except Exception as exc:  # a search never fails the request
+                    reason = reason_of(exc)
+                else:
+                    results = select(found, self.caps)
+                    if results:
+                        return Outcome(results, r.name, failures)
+                    reason = "empty"
+            failures.append(f"{r.name}:{reason}")
+            log.warning("solv search: %s gave nothing (%s); %s", r.name, reason,
+                        "trying the next provider" if r is not self.retrievers[-1] else "answering without search")
+        return Outcome(failures=failures)
+
+    def _key(self, query: str) -> str:
+        norm = " ".join(query.lower().split())
+        return "solv-search:" + hashlib.blake2b(f"{norm}\x00{self.cfg.max_results}".encode(),
+                                                digest_size=16).hexdigest()
+
+
+def _status(outcome: Outcome, count: int, ms: float) -> dict[str, str]:
+    if outcome.provider:
+        status = {"search": outcome.provider, "search_results": str(count)}
+    else:
+        last = outcome.failures[-1].rsplit(":", 1)[-1] if outcome.failures else "empty"
+        status = {"search": f"none:{last}", "search_results": "0"}
+    failed = [f for f in outcome.failures if not f.startswith("query:")]
+    if failed:
+        status["search_fallback"] = ">".join([*failed, *([outcome.provider] if outcome.provider else [])])
+    if outcome.cached:
+        status["search_cache"] = "hit"
+    status["search_ms"] = f"{ms:.1f}"
+    return status

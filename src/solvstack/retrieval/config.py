@@ -1,0 +1,86 @@
+"""The ``solv.retrieval`` section, validated strictly, and its link to the top-level ``search_tools``.
+
+>>> RetrievalConfig.model_validate({"providers": ["searxng"]}).timeout_s
+3.0
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from solvstack.config import ConfigError
+from solvstack.retrieval.providers import ToolSpec
+
+
+class RetrievalConfig(BaseModel):
+    """``solv.retrieval``: which ``search_tools`` to use, in order, and how much time and text they get."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    providers: list[str] = Field(min_length=1)  # search_tool_name entries, tried in this order
+    max_results: int = Field(5, ge=1, le=20)
+    max_chars_per_result: int = Field(600, ge=50, le=20_000)
+    max_total_chars: int = Field(3000, ge=100, le=200_000)
+    timeout_s: float = Field(3.0, gt=0, le=60)  # the whole search step, fallbacks included
+    provider_timeout_s: float | None = Field(None, gt=0, le=60)  # one provider; default: timeout_s
+    cache_ttl_s: float = Field(120, ge=0)  # identical queries within this time search once
+    cache_size: int = Field(1024, ge=0)
+    max_query_chars: int = Field(300, ge=20, le=2000)
+
+    @field_validator("providers")
+    @classmethod
+    def _unique(cls, v: list[str]) -> list[str]:
+        dupes = sorted({p for p in v if v.count(p) > 1})
+        if dupes:
+            raise ValueError(f"lists {', '.join(dupes)} more than once; name each search tool once")
+        return v
+
+    @model_validator(mode="after")
+    def _provider_within_budget(self) -> RetrievalConfig:
+        if self.provider_timeout_s is not None and self.provider_timeout_s > self.timeout_s:
+            raise ValueError(f"provider_timeout_s ({self.provider_timeout_s}) must not exceed timeout_s "
+                             f"({self.timeout_s}): lower it or raise timeout_s")
+        return self
+
+    @property
+    def per_provider_s(self) -> float:
+        return self.provider_timeout_s or self.timeout_s
+
+
+def parse_retrieval(section: dict[str, Any], where: str = "litellm_config.yaml") -> RetrievalConfig:
+    try:
+        return RetrievalConfig.model_validate(section)
+    except ValidationError as exc:
+        lines = [f"{where}: invalid solv.retrieval settings"]
+        for e in exc.errors():
+            loc = ".".join(str(p) for p in e["loc"])
+            key = f"solv.retrieval.{loc}" if loc else "solv.retrieval"
+            lines.append(f"  {key}: {e['msg']} (got {e.get('input')!r})")
+        raise ConfigError("\n".join(lines)) from None
+
+
+def tool_specs(raw: dict[str, Any], cfg: RetrievalConfig, where: str = "litellm_config.yaml") -> list[ToolSpec]:
+    """The ``search_tools`` entries named in ``solv.retrieval.providers``, in that order."""
+    entries = raw.get("search_tools") or []
+    by_name = {str(e.get("search_tool_name")): e for e in entries if isinstance(e, dict)}
+    specs = []
+    for name in cfg.providers:
+        if name not in by_name:
+            known = ", ".join(sorted(by_name)) or "none defined"
+            raise ConfigError(f"{where}: solv.retrieval.providers names {name!r}, which is not a "
+                              f"search_tool_name in search_tools ({known}); add it there or fix the name")
+        spec = ToolSpec.from_entry(by_name[name])
+        _check_provider(spec, where)
+        specs.append(spec)
+    return specs
+
+
+def _check_provider(spec: ToolSpec, where: str) -> None:
+    from litellm.types.utils import SearchProviders  # lazy: litellm is heavy
+
+    valid = sorted(p.value for p in SearchProviders)
+    if spec.provider not in valid:
+        raise ConfigError(f"{where}: search_tools entry {spec.name!r} has search_provider {spec.provider!r}; "
+                          f"LiteLLM knows: {', '.join(valid)}")
