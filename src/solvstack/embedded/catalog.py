@@ -1,11 +1,11 @@
 """The models the embedded backend can serve, by name. Lean: no torch, safe to import in the proxy.
 
-    >>> EMBEDDED_MODELS[DEFAULT_MODEL].served_name
-    'smollm2-135m'
-    >>> get_model("nope")
-    Traceback (most recent call last):
-    ...
-    KeyError: "unknown embedded model 'nope'; valid names: smollm2-135m, gemma3-270m, dummy-llama"
+>>> EMBEDDED_MODELS[DEFAULT_MODEL].served_name
+'smollm2-135m'
+>>> get_model("nope")
+Traceback (most recent call last):
+...
+KeyError: "unknown embedded model 'nope'; valid names: smollm2-135m, gemma3-270m, dummy-llama"
 """
 
 from __future__ import annotations

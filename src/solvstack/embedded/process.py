@@ -11,6 +11,7 @@ process group, so ``stop()`` also ends the workers it spawned (vLLM starts an en
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -21,7 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import IO
+from typing import IO, Self
 
 from solvstack.embedded.errors import ProcessExited, StartupTimeout
 
@@ -166,10 +167,8 @@ class ManagedProcess:
 
     def _signal_group(self, sig: signal.Signals) -> None:
         assert self._popen is not None
-        try:
+        with contextlib.suppress(ProcessLookupError, PermissionError):  # already gone
             os.killpg(self._popen.pid, sig)
-        except (ProcessLookupError, PermissionError):
-            pass
 
     def _exit_message(self, code: int) -> str:
         where = f"see {self.log_path}" if self.log_path else "see its output above"
@@ -189,7 +188,7 @@ class ManagedProcess:
         text = tail(self.log_path)
         return f"--- last lines of {self.log_path} ---\n{text}" if text else ""
 
-    def __enter__(self) -> ManagedProcess:
+    def __enter__(self) -> Self:
         self.start()
         return self
 

@@ -46,9 +46,7 @@ class BackendSpec:
     env: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
-    def cpu(
-        cls, model_dir: Path, *, served_name: str, port: int, args: tuple[str, ...] = ()
-    ) -> BackendSpec:
+    def cpu(cls, model_dir: Path, *, served_name: str, port: int, args: tuple[str, ...] = ()) -> BackendSpec:
         """A spec with the CPU settings (small KV cache, eager mode) plus ``args``."""
         return cls(model_dir, served_name, port, args=CPU_ARGS + args, env=dict(CPU_ENV))
 
@@ -137,9 +135,7 @@ def server_argv(python: Path, spec: BackendSpec) -> list[str]:
     ]  # fmt: skip
 
 
-def server_env(
-    spec: BackendSpec, cache_dir: Path, base_env: Mapping[str, str] | None = None
-) -> dict[str, str]:
+def server_env(spec: BackendSpec, cache_dir: Path, base_env: Mapping[str, str] | None = None) -> dict[str, str]:
     """This process's environment plus the vLLM settings; the spec's own env wins."""
     env = dict(os.environ if base_env is None else base_env)
     env.update(BASE_ENV)

@@ -1,0 +1,158 @@
+"""`solv up`: prepare and start the model backends, then the LiteLLM proxy; stop all on exit.
+
+    solv up [--config litellm_config.yaml] [--port 4000] [--model smollm2-135m] [--vllm-port 8001]
+
+Today the only backend is the embedded default (one vLLM CPU server). The seam for GPUs is
+``plan_backends``: it returns the list of ``BackendSpec`` to start; one vLLM per declared GPU
+deployment is one more spec each (``env={"CUDA_VISIBLE_DEVICES": uuid}``, its own port).
+Ctrl-C or SIGTERM stops everything started here; if any child dies, the rest are stopped and the
+command exits non-zero, naming the child and its log.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from solvstack.embedded.catalog import DEFAULT_MODEL, EMBEDDED_MODELS, get_model
+from solvstack.embedded.errors import EmbeddedError
+from solvstack.embedded.model import prepare_in_venv
+from solvstack.embedded.paths import default_cache_dir
+from solvstack.embedded.process import ManagedProcess, Progress
+from solvstack.embedded.server import BackendSpec, VllmServer, find_vllm_python
+from solvstack.embedded.supervisor import Shutdown, Supervisor, shutdown_on_signals
+
+EMBEDDED_API_BASE_ENV = "SOLV_EMBEDDED_API_BASE"  # litellm_config.yaml reads the default's api_base
+PROGRESS_EVERY_S = 5.0
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Options of ``solv up``."""
+    parser.add_argument(
+        "--config", type=Path, default=Path("litellm_config.yaml"), help="LiteLLM proxy config (default: %(default)s)"
+    )
+    parser.add_argument("--port", type=int, default=4000, help="proxy port (default: %(default)s)")
+    parser.add_argument(
+        "--model",
+        default=os.environ.get("SOLV_EMBEDDED_MODEL", DEFAULT_MODEL),
+        choices=list(EMBEDDED_MODELS),
+        help="embedded CPU model (default: %(default)s, env SOLV_EMBEDDED_MODEL)",
+    )
+    parser.add_argument(
+        "--vllm-port", type=int, default=8001, help="port of the embedded vLLM server (default: %(default)s)"
+    )
+    parser.add_argument(
+        "--cache-dir", type=Path, default=None, help=f"models, logs, vLLM cache (default: {default_cache_dir()})"
+    )
+    parser.add_argument(
+        "--startup-timeout", type=float, default=600.0, help="seconds each vLLM server may take to answer /health"
+    )
+    parser.add_argument("--proxy-timeout", type=float, default=180.0,
+                        help="seconds the proxy may take to answer /health/liveliness")  # fmt: skip
+
+
+@dataclass(frozen=True)
+class UpPlan:
+    """Everything ``solv up`` starts: backends first, then the proxy with ``proxy_env``."""
+
+    backends: list[BackendSpec]
+    proxy_env: dict[str, str]
+
+
+def run(args: argparse.Namespace) -> int:
+    """Run the stack until Ctrl-C / SIGTERM (exit 0) or until a child dies (exit 1)."""
+    started = time.monotonic()
+    try:
+        with shutdown_on_signals(), Supervisor() as sup:
+            _check_config(args.config, args.model)
+            python = find_vllm_python()
+            plan = plan_backends(args, python)
+            _start_backends(sup, plan.backends, python, args)
+            proxy = _start_proxy(sup, args, plan.proxy_env)
+            say(f"ready in {time.monotonic() - started:.0f} s: proxy http://127.0.0.1:{args.port} "
+                f"(pid {proxy.pid}); Ctrl-C stops everything")  # fmt: skip
+            sup.watch()
+    except (KeyboardInterrupt, Shutdown) as why:
+        say(f"stopped ({type(why).__name__} {why})".rstrip())
+        return 0
+    except EmbeddedError as exc:
+        say(f"error: {exc}")
+        return 1
+    return 0  # pragma: no cover - watch() only returns by raising
+
+
+def plan_backends(args: argparse.Namespace, python: Path) -> UpPlan:
+    """The backends to start. The seam: GPU deployments add one ``BackendSpec`` each here."""
+    model = get_model(args.model)
+    _require_free_port(args.vllm_port, "--vllm-port")
+    say(f"preparing model {model.name} (the first run converts it, 1-2 min)")
+    model_dir = prepare_in_venv(model.name, python=python, cache_dir=args.cache_dir, echo=say)
+    spec = BackendSpec.cpu(model_dir, served_name=model.served_name, port=args.vllm_port, args=model.vllm_args)
+    return UpPlan(backends=[spec], proxy_env={EMBEDDED_API_BASE_ENV: spec.base_url})
+
+
+def _start_backends(sup: Supervisor, specs: list[BackendSpec], python: Path, args: argparse.Namespace) -> None:
+    servers = [VllmServer(spec, python=python, cache_dir=args.cache_dir) for spec in specs]
+    for server in servers:  # start all first: on a multi-GPU box they load in parallel
+        say(f"starting {server.name}, log {server.log_path}")
+        sup.launch(server)
+    for server in servers:
+        seconds = sup.wait_healthy(server, timeout=args.startup_timeout, on_progress=Throttled())
+        say(f"{server.name} healthy after {seconds:.0f} s: {server.base_url}")
+
+
+def _start_proxy(sup: Supervisor, args: argparse.Namespace, extra_env: dict[str, str]) -> ManagedProcess:
+    from solvstack.proxyproc import ProxyFailed, litellm_executable, proxy_env
+
+    _require_free_port(args.port, "--port")
+    try:
+        exe = litellm_executable()
+    except ProxyFailed as exc:
+        raise EmbeddedError(str(exc)) from exc
+    argv = [exe, "--config", str(args.config), "--port", str(args.port)]
+    proxy = ManagedProcess("litellm proxy", argv, env=proxy_env(extra_env),
+                           health_url=f"http://127.0.0.1:{args.port}/health/liveliness")  # fmt: skip
+    say(f"starting {' '.join(argv)} ({', '.join(f'{k}={v}' for k, v in extra_env.items())})")
+    seconds = sup.start(proxy, timeout=args.proxy_timeout, on_progress=Throttled())
+    say(f"proxy ready after {seconds:.0f} s")
+    return proxy
+
+
+class Throttled:
+    """A progress printer: one line per ``every_s`` seconds with elapsed time and last log line."""
+
+    def __init__(self, every_s: float = PROGRESS_EVERY_S) -> None:
+        self.every_s = every_s
+        self._next = every_s
+
+    def __call__(self, p: Progress) -> None:
+        if p.elapsed_s < self._next:
+            return
+        self._next = p.elapsed_s + self.every_s
+        last = f"  | {p.last_line[:110]}" if p.last_line else ""
+        say(f"{p.name}: waiting {p.elapsed_s:4.0f} s{last}")
+
+
+def _check_config(config: Path, model_name: str) -> None:
+    if not config.is_file():
+        raise EmbeddedError(f"config {config} not found: run from the repo root or pass --config")
+    served = get_model(model_name).served_name
+    if f"hosted_vllm/{served}" not in config.read_text():
+        say(f"warning: {config} has no deployment with model hosted_vllm/{served}; requests "
+            f"for it will fail. Add one, or pick the model the config names with --model.")  # fmt: skip
+
+
+def _require_free_port(port: int, flag: str) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        if sock.connect_ex(("127.0.0.1", port)) == 0:
+            raise EmbeddedError(f"port {port} is already in use: stop what listens there or pass {flag}")
+
+
+def say(message: str) -> None:
+    """One line of ``solv up`` output."""
+    print(f"[solv up] {message}", file=sys.stderr, flush=True)
