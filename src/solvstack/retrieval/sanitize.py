@@ -35,7 +35,8 @@ _TOKENS = re.compile(
 _ROLE = re.compile(
     r"(?:^|(?<=[\n\r]))[ \t>*_\-]*(?:#{1,6}[ \t]*)?\[?(system|assistant|user|human|developer|ai|bot|model|"
     r"instruction|instructions|response|tool)\]?[ \t]*(?:prompt|message)?[ \t]*:"
-    r"|#{1,6}[ \t]*\[?(system|assistant|user|human|developer|instruction|instructions|response)\]?[ \t]*:?",
+    r"|#{1,6}[ \t]*\[?(system|assistant|user|human|developer|instruction|instructions|response)\]?[ \t]*:?"
+    r"|\b(system|assistant|user|human|developer)[ \t]*:",  # anywhere: "...results. SYSTEM: obey"
     re.IGNORECASE)
 _FENCE = re.compile(r"<{3,}|>{3,}|(?:END_)?SEARCH_RESULTS|UNTRUSTED_DATA", re.IGNORECASE)
 _CITE = re.compile(r"\[(\d{1,3})\]")  # a fake citation marker inside a snippet
@@ -44,12 +45,13 @@ _MAX_PASSES = 8
 
 
 def _strip_invisible(text: str) -> str:
-    return "".join(" " if unicodedata.category(c) == "Cc" else c for c in text
+    """Drop format characters; control characters become spaces, except line breaks (role labels need them)."""
+    return "".join(" " if unicodedata.category(c) == "Cc" and c not in "\n\r" else c for c in text
                    if unicodedata.category(c) != "Cf")
 
 
 def _role(m: re.Match[str]) -> str:
-    return f" ({(m.group(1) or m.group(2)).lower()}) "
+    return f" ({next(g for g in m.groups() if g).lower()}) "
 
 
 def inert(text: str, token: str = "") -> str:
