@@ -15,6 +15,7 @@ import pytest
 from solvstack.proxyproc import ProxyProcess
 from tests.support.backend import RecordingBackend
 from tests.support.proxy import MASTER_KEY, deployment, start_proxy, write_variant
+from tests.vllm_fixtures import vllm_cpu_server  # noqa: F401  (session fixture: a real vLLM CPU server)
 
 FAMILIES = {"qwen": "qwen3", "granite": "granite", "oss": "gpt-oss", "cloud": "reasoning-effort",
             "r1": "always-on", "plain": "none"}
