@@ -18,6 +18,7 @@ Everything else (``/v1/completions`` autocomplete, embeddings, ...) returns at t
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
 from typing import Any, Protocol
 
 from litellm.integrations.custom_logger import CustomLogger
@@ -29,6 +30,7 @@ from solvstack.families import apply_family, client_thinking, strip_client_think
 from solvstack.levels import Decision, Level
 from solvstack.messages import conversation_of, last_user_index, rewrite_text
 from solvstack.overrides import Overrides, parse_overrides
+from solvstack.streams import guard_stream
 
 log = logging.getLogger("solv")
 
@@ -125,6 +127,13 @@ class ThinkingHook(CustomLogger):
         if not info:
             return None
         return {f"x-solv-{k.replace('_', '-')}": str(v) for k, v in info.items()}
+
+    async def async_post_call_streaming_iterator_hook(
+        self, user_api_key_dict: Any, response: Any, request_data: dict,
+    ) -> AsyncIterator[Any]:
+        """A stream the model server cut ends with an error event, not LiteLLM's synthetic "stop"."""
+        async for chunk in guard_stream(response, str(request_data.get("model"))):
+            yield chunk
 
 
 def _strip_overrides(data: dict, idx: int) -> tuple[dict, Overrides]:
