@@ -1,0 +1,61 @@
+"""The ``solv.routing`` section of ``litellm_config.yaml``, typed and strict.
+
+>>> RoutingConfig.model_validate({"max_imbalance": 3}).policy().max_imbalance
+3.0
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from solvstack.config import ConfigError
+from solvstack.routing.choice import Policy
+
+
+class RoutingConfig(BaseModel):
+    """Every key is optional; see docs/gpus.md ("Routing")."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    enabled: bool = True
+    model_groups: list[str] = []  # groups to route; empty = every group with more than one deployment
+    affinity: bool = True  # keep a conversation on the replica that holds its prefix
+    max_imbalance: float = Field(2.0, gt=0)  # affinity yields when its replica is this much busier
+    kv_cache_high: float = Field(0.95, gt=0, le=1)  # ...or when its KV cache is this full
+    scrape_interval_s: float = Field(1.0, gt=0, le=60)
+    scrape_timeout_s: float = Field(1.0, gt=0, le=30)
+    stale_after_s: float = Field(5.0, gt=0)  # older metrics are ignored: in-flight counts only
+    failure_cooldown_s: float = Field(10.0, ge=0)  # avoid a replica this long after it failed a request
+    inflight_ttl_s: float = Field(900.0, gt=0)  # forget a request never seen finishing after this
+    log_decisions: bool = True  # one INFO line per routed request in the proxy log
+
+    @model_validator(mode="after")
+    def _stale_after_scrape(self) -> RoutingConfig:
+        if self.stale_after_s <= self.scrape_interval_s:
+            raise ValueError(f"stale_after_s ({self.stale_after_s}) must be larger than scrape_interval_s "
+                             f"({self.scrape_interval_s}), or every sample counts as stale")
+        return self
+
+    def policy(self) -> Policy:
+        return Policy(affinity=self.affinity, max_imbalance=self.max_imbalance, kv_cache_high=self.kv_cache_high)
+
+
+def parse_routing(raw: dict[str, Any], where: str = "litellm_config.yaml") -> RoutingConfig:
+    """``solv.routing`` of a loaded config; a bad key raises ConfigError naming it."""
+    section = (raw.get("solv") or {}).get("routing") or {}
+    try:
+        cfg = RoutingConfig.model_validate(section)
+    except ValidationError as exc:
+        lines = [f"{where}: invalid solv.routing settings"]
+        for e in exc.errors():
+            loc = ".".join(str(p) for p in e["loc"])
+            lines.append(f"  solv.routing{'.' + loc if loc else ''}: {e['msg']} (got {e.get('input')!r})")
+        raise ConfigError("\n".join(lines)) from None
+    groups = sorted({str(m.get("model_name")) for m in raw.get("model_list") or []})
+    for group in cfg.model_groups:
+        if group not in groups:
+            raise ConfigError(f"{where}: solv.routing.model_groups names {group!r}, which is not a model_name "
+                              f"in model_list ({', '.join(groups)}); fix the name or remove it")
+    return cfg

@@ -1,0 +1,35 @@
+"""Build the routing callback from ``litellm_config.yaml`` (called by ``routing/solv_routing.py``).
+
+A bad ``solv.routing`` value raises :class:`~solvstack.config.ConfigError` while the proxy parses
+its config, so it does not start with a typo.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+from solvstack.config import find_config_path, load_raw
+from solvstack.routing.callback import RoutingFilter
+from solvstack.routing.config import parse_routing
+from solvstack.routing.metrics import MetricsScraper
+
+
+def build_routing(config_path: Path | None = None) -> RoutingFilter:
+    path = config_path or find_config_path()
+    cfg = parse_routing(load_raw(path), str(path))
+    if cfg.log_decisions:
+        _log_to_stderr(logging.getLogger("solv.routing"))
+    return RoutingFilter(cfg, MetricsScraper(cfg.scrape_interval_s, cfg.scrape_timeout_s))
+
+
+def _log_to_stderr(logger: logging.Logger) -> None:
+    """One INFO line per decision in the proxy's log, unless logging is already configured
+    (the proxy configures only LiteLLM's own loggers)."""
+    if logger.hasHandlers():
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(asctime)s - solv routing:%(levelname)s - %(message)s", "%H:%M:%S"))
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)

@@ -1,0 +1,158 @@
+"""The pure routing decision, on plain data: affinity, spill, least load, failures, staleness."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+
+from solvstack.routing.affinity import affinity_key
+from solvstack.routing.choice import Policy, ReplicaLoad, choose, decide, rendezvous_rank, score
+from solvstack.routing.inflight import InFlight
+
+A, B, C = ({"model_info": {"id": i}, "litellm_params": {"api_base": f"http://{i}:8000/v1"}} for i in "abc")
+IDLE = ReplicaLoad(running=0, waiting=0)
+
+
+def ids(xs: list[dict]) -> list[str]:
+    return [x["model_info"]["id"] for x in xs]
+
+
+def key_for(target: str, pool: list[str] = ["a", "b"]) -> str:  # noqa: B006 - read only
+    """An affinity key whose rendezvous winner among ``pool`` is ``target``."""
+    return next(k for k in (f"k{i}" for i in range(1000)) if rendezvous_rank(pool, k)[0] == target)
+
+
+def test_single_deployment_is_returned_as_is():
+    assert decide([A], {}, "k").reason == "only"
+
+
+def test_empty_list_is_a_clear_error():
+    with pytest.raises(ValueError, match="at least one deployment"):
+        decide([], {}, None)
+
+
+def test_same_key_same_replica_and_every_process_agrees():
+    key = "conversation-1"
+    first = choose([A, B, C], {}, key)
+    assert all(choose([A, B, C], {}, key) is first for _ in range(20))
+    assert choose([C, B, A], {}, key) is first  # order of the router's list does not matter
+    assert rendezvous_rank(["a", "b", "c"], key) == rendezvous_rank(["c", "a", "b"], key)
+
+
+def test_keys_spread_over_replicas():
+    counts = Counter(ids([choose([A, B, C], {}, f"session-{i}") for i in range(300)]))
+    assert set(counts) == {"a", "b", "c"}
+    assert min(counts.values()) > 60  # about 100 each
+
+
+def test_removing_a_replica_moves_only_its_keys():
+    keys = [f"s{i}" for i in range(200)]
+    before = {k: ids([choose([A, B, C], {}, k)])[0] for k in keys}
+    after = {k: ids([choose([A, B], {}, k)])[0] for k in keys}
+    assert all(after[k] == before[k] for k in keys if before[k] != "c")
+
+
+def test_affinity_holds_under_small_imbalance():
+    key = key_for("a")
+    load = {"a": ReplicaLoad(running=1, waiting=0), "b": IDLE}
+    choice = decide([A, B], load, key)
+    assert ids([choice.deployment]) == ["a"] and choice.reason == "affinity"
+
+
+def test_affinity_spills_when_its_replica_is_overloaded():
+    key = key_for("a")
+    load = {"a": ReplicaLoad(running=2, waiting=1), "b": IDLE}  # score 4 vs 0
+    choice = decide([A, B], load, key)
+    assert ids([choice.deployment]) == ["b"] and choice.reason == "spill"
+
+
+def test_spill_goes_to_the_keys_second_replica_so_proxies_agree():
+    pool = ["a", "b", "c"]
+    key = next(k for k in (f"k{i}" for i in range(1000)) if rendezvous_rank(pool, k)[:2] == ["a", "c"])
+    load = {"a": ReplicaLoad(running=8, waiting=4), "b": IDLE, "c": ReplicaLoad(running=1, waiting=0)}
+    assert ids([choose([A, B, C], load, key)]) == ["c"]
+
+
+def test_full_kv_cache_counts_as_overloaded():
+    key = key_for("a")
+    load = {"a": ReplicaLoad(running=0, waiting=0, kv_usage=0.97), "b": ReplicaLoad(running=1, waiting=0)}
+    assert ids([choose([A, B], load, key)]) == ["b"]
+    assert ids([choose([A, B], load, key, Policy(kv_cache_high=0.99))]) == ["a"]
+
+
+def test_without_key_least_load_wins():
+    load = {"a": ReplicaLoad(running=3, waiting=0), "b": ReplicaLoad(running=1, waiting=0)}
+    choice = decide([A, B], load, None)
+    assert ids([choice.deployment]) == ["b"] and choice.reason == "least-load"
+
+
+def test_affinity_off_routes_by_load_only():
+    key = key_for("a")
+    load = {"a": ReplicaLoad(running=1, waiting=0), "b": IDLE}
+    assert ids([choose([A, B], load, key, Policy(affinity=False))]) == ["b"]
+
+
+def test_waiting_counts_more_than_running():
+    assert score(ReplicaLoad(running=2, waiting=2)) > score(ReplicaLoad(running=4, waiting=0))
+
+
+def test_in_flight_counts_when_metrics_lag():
+    # metrics still say idle, but this proxy just sent 3 requests there
+    assert score(ReplicaLoad(in_flight=3, running=0, waiting=0)) == 3
+
+
+def test_stale_metrics_degrade_to_least_in_flight():
+    # b has no fresh metrics: everyone is compared by in-flight counts, never an error
+    load = {"a": ReplicaLoad(in_flight=2, running=0, waiting=0), "b": ReplicaLoad(in_flight=0)}
+    assert ids([choose([A, B], load, None)]) == ["b"]
+    load = {"a": ReplicaLoad(in_flight=0, running=9, waiting=9), "b": ReplicaLoad(in_flight=1)}
+    assert ids([choose([A, B], load, None)]) == ["a"]  # a's metrics are not used against b's lack of them
+
+
+def test_no_load_data_at_all_is_fine():
+    assert choose([A, B], {}, None) in (A, B)
+    assert choose([A, B], {}, "k") is choose([A, B], {}, "k")
+
+
+def test_failing_replica_is_skipped_while_another_is_left():
+    key = key_for("a")
+    load = {"a": ReplicaLoad(failing=True), "b": ReplicaLoad(running=5, waiting=5)}
+    assert decide([A, B], load, key).reason == "spill"  # b is not this key's own replica
+    both = {"a": ReplicaLoad(failing=True), "b": ReplicaLoad(failing=True)}
+    assert ids([choose([A, B], both, key)]) == ["a"]  # all failing: still an answer, affinity kept
+
+
+@pytest.mark.parametrize("messages", [
+    [{"role": "user", "content": "q1"}],
+    [{"role": "user", "content": "q1"}, {"role": "assistant", "content": "a1"}, {"role": "user", "content": "q2"}],
+])
+def test_affinity_key_is_the_conversation_prefix(messages):
+    sys_msg = {"role": "system", "content": "You are terse."}
+    assert affinity_key("m", [sys_msg, *messages]) == affinity_key("m", [sys_msg, {"role": "user", "content": "q1"}])
+
+
+def test_affinity_key_differs_by_system_prompt_first_turn_and_group():
+    base = affinity_key("m", [{"role": "system", "content": "s"}, {"role": "user", "content": "q"}])
+    assert base != affinity_key("m", [{"role": "system", "content": "t"}, {"role": "user", "content": "q"}])
+    assert base != affinity_key("m", [{"role": "system", "content": "s"}, {"role": "user", "content": "r"}])
+    assert base != affinity_key("n", [{"role": "system", "content": "s"}, {"role": "user", "content": "q"}])
+    assert affinity_key("m", [{"role": "system", "content": "s"}]) is None
+    assert affinity_key("m", None) is None
+
+
+def test_inflight_counts_retries_once_and_expires():
+    now = [0.0]
+    f = InFlight(ttl_s=10, clock=lambda: now[0])
+    f.begin("c1", "a")
+    f.begin("c1", "b")  # the retry moved it
+    assert (f.count("a"), f.count("b")) == (0, 1)
+    f.end("c1", "a")  # late failure event of the first attempt: ignored
+    assert f.count("b") == 1
+    f.end("c1", "b")
+    f.end("c1", "b")  # a second event for the same call: no double decrement
+    assert f.count("b") == 0
+    f.begin("c2", "a")
+    now[0] = 11.0
+    f.begin("c3", "b")  # c2 never finished: dropped after ttl
+    assert (f.count("a"), f.count("b")) == (0, 1)
