@@ -64,7 +64,7 @@ def cross_validate(rows: list[tuple[str, str]], c: float, folds: int) -> float:
     for train_idx, test_idx in skf.split(rows, labels):
         vec, clf = fit([rows[i] for i in train_idx], c)
         pred = clf.predict(vec.transform([extract(rows[i][0]) for i in test_idx]))
-        correct += sum(CLASSES[p] == rows[i][1] for p, i in zip(pred, test_idx))
+        correct += sum(CLASSES[p] == rows[i][1] for p, i in zip(pred, test_idx, strict=False))
     return correct / len(rows)
 
 
@@ -85,14 +85,15 @@ def export(vec, clf, min_weight: float) -> dict:  # type: ignore[no-untyped-def]
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--data", type=Path, nargs="*", default=[], help="extra JSONL files on top of data/classifier/")
+    p.add_argument("--data-dir", type=Path, default=DATA_DIR, help="folder whose *.jsonl files are the training data")
+    p.add_argument("--data", type=Path, nargs="*", default=[], help="extra JSONL files on top of --data-dir")
     p.add_argument("--C", type=float, default=4.0, help="inverse L2 strength of the logistic regression")
     p.add_argument("--cv", type=int, default=5, help="folds for the cross-validation report (0: skip)")
     p.add_argument("--min-weight", type=float, default=0.02, help="drop features whose largest |weight| is below")
     p.add_argument("--out", type=Path, default=MODEL_PATH)
     args = p.parse_args(argv)
 
-    rows = load_rows(sorted(DATA_DIR.glob("*.jsonl")) + list(args.data))
+    rows = load_rows(sorted(args.data_dir.glob("*.jsonl")) + list(args.data))
     print(f"{len(rows)} examples: {dict(sorted(Counter(lab for _, lab in rows).items()))}")
     if args.cv:
         print(f"{args.cv}-fold CV accuracy on the training data: {cross_validate(rows, args.C, args.cv):.3f}")

@@ -1,3 +1,4 @@
+# ruff: noqa: E501 -- templates read best as one line each
 """Deterministically generate templated training prompts for the local classifier.
 
 Writes ``data/classifier/templated.jsonl`` (text, label, note). Every template, word list and number
@@ -18,26 +19,178 @@ HERE = Path(__file__).resolve().parent
 SEED = 20240611
 Gen = Callable[[random.Random], str]
 
-NAMES = ("Maria", "James", "Aisha", "Tom", "Lena", "Carlos", "Priya", "Noah", "Yuki", "Omar", "Grace",
-         "Liam", "Sofia", "Ben", "Fatima", "Ethan", "Chloe", "Mateo", "Hana", "Jack", "Zoe", "Ravi",
-         "Olivia", "Sam", "Ines", "Kofi", "Mia", "Leo", "Nadia", "Owen")
-ITEMS = ("apples", "pencils", "cupcakes", "stickers", "marbles", "books", "toy cars", "cookies",
-         "seashells", "baseball cards", "flowers", "eggs", "bottles of water", "notebooks", "beads")
+NAMES = (
+    "Maria",
+    "James",
+    "Aisha",
+    "Tom",
+    "Lena",
+    "Carlos",
+    "Priya",
+    "Noah",
+    "Yuki",
+    "Omar",
+    "Grace",
+    "Liam",
+    "Sofia",
+    "Ben",
+    "Fatima",
+    "Ethan",
+    "Chloe",
+    "Mateo",
+    "Hana",
+    "Jack",
+    "Zoe",
+    "Ravi",
+    "Olivia",
+    "Sam",
+    "Ines",
+    "Kofi",
+    "Mia",
+    "Leo",
+    "Nadia",
+    "Owen",
+)
+ITEMS = (
+    "apples",
+    "pencils",
+    "cupcakes",
+    "stickers",
+    "marbles",
+    "books",
+    "toy cars",
+    "cookies",
+    "seashells",
+    "baseball cards",
+    "flowers",
+    "eggs",
+    "bottles of water",
+    "notebooks",
+    "beads",
+)
 LANGS = ("Python", "JavaScript", "TypeScript", "Java", "C#", "Go", "Rust", "C++", "Ruby", "PHP", "Kotlin", "Bash")
-LANGUAGES = ("French", "Spanish", "German", "Italian", "Japanese", "Chinese", "Korean", "Portuguese",
-             "Russian", "Arabic", "Dutch", "Swedish", "Turkish", "Hindi", "Greek", "Polish", "Mandarin")
-COUNTRIES = ("France", "Germany", "Japan", "Brazil", "India", "Canada", "Australia", "Mexico", "Italy",
-             "Spain", "South Korea", "Nigeria", "Argentina", "Kenya", "Egypt", "Turkey", "Poland",
-             "Sweden", "Indonesia", "the Philippines", "Vietnam", "Chile", "Peru", "Norway", "Greece")
-COMPANIES = ("Microsoft", "Apple", "Google", "Amazon", "Tesla", "Meta", "Nvidia", "Intel", "Boeing",
-             "Disney", "Netflix", "OpenAI", "Starbucks", "Nike", "IBM", "Samsung", "Toyota", "Uber",
-             "Spotify", "Airbnb", "Pfizer", "Walmart", "Twitter", "Shopify", "Salesforce")
-CITIES = ("London", "Paris", "Tokyo", "New York", "Chicago", "Berlin", "Sydney", "Toronto", "Mumbai",
-          "Denver", "Miami", "Seattle", "Boston", "Madrid", "Rome", "Dublin", "Austin", "Cairo",
-          "Singapore", "Dubai", "Oslo", "Lisbon", "Atlanta", "San Diego", "Vancouver", "Nairobi")
-CURRENCIES = ("dollars", "euros", "yen", "pounds", "pesos", "rupees", "canadian dollars", "swiss francs",
-              "yuan", "won", "australian dollars", "rubles", "baht", "dirhams", "us dollars", "kronor",
-              "brazilian reais", "turkish lira", "bitcoin")
+LANGUAGES = (
+    "French",
+    "Spanish",
+    "German",
+    "Italian",
+    "Japanese",
+    "Chinese",
+    "Korean",
+    "Portuguese",
+    "Russian",
+    "Arabic",
+    "Dutch",
+    "Swedish",
+    "Turkish",
+    "Hindi",
+    "Greek",
+    "Polish",
+    "Mandarin",
+)
+COUNTRIES = (
+    "France",
+    "Germany",
+    "Japan",
+    "Brazil",
+    "India",
+    "Canada",
+    "Australia",
+    "Mexico",
+    "Italy",
+    "Spain",
+    "South Korea",
+    "Nigeria",
+    "Argentina",
+    "Kenya",
+    "Egypt",
+    "Turkey",
+    "Poland",
+    "Sweden",
+    "Indonesia",
+    "the Philippines",
+    "Vietnam",
+    "Chile",
+    "Peru",
+    "Norway",
+    "Greece",
+)
+COMPANIES = (
+    "Microsoft",
+    "Apple",
+    "Google",
+    "Amazon",
+    "Tesla",
+    "Meta",
+    "Nvidia",
+    "Intel",
+    "Boeing",
+    "Disney",
+    "Netflix",
+    "OpenAI",
+    "Starbucks",
+    "Nike",
+    "IBM",
+    "Samsung",
+    "Toyota",
+    "Uber",
+    "Spotify",
+    "Airbnb",
+    "Pfizer",
+    "Walmart",
+    "Twitter",
+    "Shopify",
+    "Salesforce",
+)
+CITIES = (
+    "London",
+    "Paris",
+    "Tokyo",
+    "New York",
+    "Chicago",
+    "Berlin",
+    "Sydney",
+    "Toronto",
+    "Mumbai",
+    "Denver",
+    "Miami",
+    "Seattle",
+    "Boston",
+    "Madrid",
+    "Rome",
+    "Dublin",
+    "Austin",
+    "Cairo",
+    "Singapore",
+    "Dubai",
+    "Oslo",
+    "Lisbon",
+    "Atlanta",
+    "San Diego",
+    "Vancouver",
+    "Nairobi",
+)
+CURRENCIES = (
+    "dollars",
+    "euros",
+    "yen",
+    "pounds",
+    "pesos",
+    "rupees",
+    "canadian dollars",
+    "swiss francs",
+    "yuan",
+    "won",
+    "australian dollars",
+    "rubles",
+    "baht",
+    "dirhams",
+    "us dollars",
+    "kronor",
+    "brazilian reais",
+    "turkish lira",
+    "bitcoin",
+)
 
 
 def pick(rng: random.Random, seq: tuple[str, ...] | list[str]) -> str:
@@ -98,27 +251,48 @@ def high_competition(rng: random.Random) -> str:
     ]
     text = pick(rng, t)
     if rng.random() < 0.15:
-        text += pick(rng, (" Express your answer as a common fraction.", " Express your answer in simplest radical form.",
-                          " Give your answer as a decimal to the nearest hundredth.", " Justify your answer."))
+        text += pick(
+            rng,
+            (
+                " Express your answer as a common fraction.",
+                " Express your answer in simplest radical form.",
+                " Give your answer as a decimal to the nearest hundredth.",
+                " Justify your answer.",
+            ),
+        )
     return text
 
 
 PROOF_STATEMENTS = (
-    "there are infinitely many primes of the form $6k+5$", "$\\sqrt{{{n}}}$ is irrational",
-    "the sum of the first $n$ odd numbers is $n^2$", "every integer greater than 1 has a unique prime factorization",
-    "$n^5 - n$ is divisible by 30 for every integer $n$", "a bipartite graph contains no odd cycle",
-    "the harmonic series diverges", "$\\binom{{2n}}{{n}}$ is divisible by $n+1$",
-    "every finite integral domain is a field", "a subgroup of a cyclic group is cyclic",
-    "$2^{{n}} > n^3$ for all $n \\ge 10$", "the product of $k$ consecutive integers is divisible by $k!$",
+    "there are infinitely many primes of the form $6k+5$",
+    "$\\sqrt{{{n}}}$ is irrational",
+    "the sum of the first $n$ odd numbers is $n^2$",
+    "every integer greater than 1 has a unique prime factorization",
+    "$n^5 - n$ is divisible by 30 for every integer $n$",
+    "a bipartite graph contains no odd cycle",
+    "the harmonic series diverges",
+    "$\\binom{{2n}}{{n}}$ is divisible by $n+1$",
+    "every finite integral domain is a field",
+    "a subgroup of a cyclic group is cyclic",
+    "$2^{{n}} > n^3$ for all $n \\ge 10$",
+    "the product of $k$ consecutive integers is divisible by $k!$",
     "a continuous bijection from a compact space to a Hausdorff space is a homeomorphism",
-    "every connected graph has a spanning tree", "$\\gcd(F_m, F_n) = F_{{\\gcd(m,n)}}$ for Fibonacci numbers",
-    "there is no largest prime gap", "the set of algebraic numbers is countable",
-    "any 6 people contain 3 mutual friends or 3 mutual strangers", "$x^4 + 4y^4$ is composite for integers $x, y > 1$",
-    "the determinant of a product equals the product of determinants", "Dijkstra's algorithm is correct for non-negative weights",
-    "a greedy algorithm gives an optimal solution to interval scheduling", "comparison sorting needs $\\Omega(n \\log n)$ comparisons",
-    "the language of palindromes is not regular", "3-SAT is NP-complete, given that SAT is",
-    "Kruskal's algorithm produces a minimum spanning tree", "for all reals $a, b, c$, $a^2 + b^2 + c^2 \\ge ab + bc + ca$",
-    "the medians of a triangle are concurrent", "the angle bisectors of a triangle meet at the incenter",
+    "every connected graph has a spanning tree",
+    "$\\gcd(F_m, F_n) = F_{{\\gcd(m,n)}}$ for Fibonacci numbers",
+    "there is no largest prime gap",
+    "the set of algebraic numbers is countable",
+    "any 6 people contain 3 mutual friends or 3 mutual strangers",
+    "$x^4 + 4y^4$ is composite for integers $x, y > 1$",
+    "the determinant of a product equals the product of determinants",
+    "Dijkstra's algorithm is correct for non-negative weights",
+    "a greedy algorithm gives an optimal solution to interval scheduling",
+    "comparison sorting needs $\\Omega(n \\log n)$ comparisons",
+    "the language of palindromes is not regular",
+    "3-SAT is NP-complete, given that SAT is",
+    "Kruskal's algorithm produces a minimum spanning tree",
+    "for all reals $a, b, c$, $a^2 + b^2 + c^2 \\ge ab + bc + ca$",
+    "the medians of a triangle are concurrent",
+    "the angle bisectors of a triangle meet at the incenter",
     "$\\lim_{{x \\to 0}} \\frac{{\\sin x}}{{x}} = 1$ from the squeeze theorem",
 )
 
@@ -126,111 +300,232 @@ PROOF_STATEMENTS = (
 def high_proof(rng: random.Random) -> str:
     s = pick(rng, PROOF_STATEMENTS).replace("{n}", str(rng.choice([3, 5, 6, 7, 10, 12, 15])))
     s = s.replace("{{", "{").replace("}}", "}")
-    pre = pick(rng, ("Prove that ", "Show that ", "Give a rigorous proof that ", "Prove rigorously that ",
-                     "Can you prove that ", "Write a formal proof that ", "Prove, step by step, that ",
-                     "I need a careful proof that ", "Demonstrate with a complete proof that "))
-    post = pick(rng, ("", ".", ". Be rigorous.", ", and explain each step.", ". Make every step explicit.",
-                      ". Then discuss whether the converse holds.", " using induction.", " by contradiction."))
+    pre = pick(
+        rng,
+        (
+            "Prove that ",
+            "Show that ",
+            "Give a rigorous proof that ",
+            "Prove rigorously that ",
+            "Can you prove that ",
+            "Write a formal proof that ",
+            "Prove, step by step, that ",
+            "I need a careful proof that ",
+            "Demonstrate with a complete proof that ",
+        ),
+    )
+    post = pick(
+        rng,
+        (
+            "",
+            ".",
+            ". Be rigorous.",
+            ", and explain each step.",
+            ". Make every step explicit.",
+            ". Then discuss whether the converse holds.",
+            " using induction.",
+            " by contradiction.",
+        ),
+    )
     return pre + s + post
 
 
-SYSTEMS = ("a ride-sharing dispatch system", "a global chat application like WhatsApp", "a distributed key-value store",
-           "a news feed for a social network", "a web crawler that indexes a billion pages", "a stock exchange matching engine",
-           "a video streaming service", "an online multiplayer game backend", "a distributed task queue",
-           "a metrics and alerting platform", "a hotel booking system that must never double-book",
-           "a fraud detection pipeline for card payments", "a CDN edge cache", "a search autocomplete service",
-           "a ticketing system for concert sales with huge traffic spikes", "a distributed file storage system like Dropbox",
-           "a feature flag service used by 500 microservices", "a notification system sending 1 billion pushes a day",
-           "an inventory service for a global retailer", "a data lakehouse ingestion pipeline", "a multi-region leaderboard")
-SYS_REQ = ("with 99.99% availability", "across three continents", "handling 500k writes per second",
-           "with strict ordering guarantees", "with p99 latency under 50 ms", "that survives a full region outage",
-           "on a tight cloud budget", "with exactly-once processing", "supporting 50 million daily active users")
-SYS_ASPECTS = ("Discuss data partitioning, replication and consistency tradeoffs.",
-               "Cover the API, storage schema, caching, and failure handling.",
-               "Explain your choices and what you would monitor.",
-               "Go deep on the bottlenecks and how you'd scale each component.",
-               "Compare at least two architectures and justify the one you pick.",
-               "Include back-of-the-envelope capacity estimates.")
+SYSTEMS = (
+    "a ride-sharing dispatch system",
+    "a global chat application like WhatsApp",
+    "a distributed key-value store",
+    "a news feed for a social network",
+    "a web crawler that indexes a billion pages",
+    "a stock exchange matching engine",
+    "a video streaming service",
+    "an online multiplayer game backend",
+    "a distributed task queue",
+    "a metrics and alerting platform",
+    "a hotel booking system that must never double-book",
+    "a fraud detection pipeline for card payments",
+    "a CDN edge cache",
+    "a search autocomplete service",
+    "a ticketing system for concert sales with huge traffic spikes",
+    "a distributed file storage system like Dropbox",
+    "a feature flag service used by 500 microservices",
+    "a notification system sending 1 billion pushes a day",
+    "an inventory service for a global retailer",
+    "a data lakehouse ingestion pipeline",
+    "a multi-region leaderboard",
+)
+SYS_REQ = (
+    "with 99.99% availability",
+    "across three continents",
+    "handling 500k writes per second",
+    "with strict ordering guarantees",
+    "with p99 latency under 50 ms",
+    "that survives a full region outage",
+    "on a tight cloud budget",
+    "with exactly-once processing",
+    "supporting 50 million daily active users",
+)
+SYS_ASPECTS = (
+    "Discuss data partitioning, replication and consistency tradeoffs.",
+    "Cover the API, storage schema, caching, and failure handling.",
+    "Explain your choices and what you would monitor.",
+    "Go deep on the bottlenecks and how you'd scale each component.",
+    "Compare at least two architectures and justify the one you pick.",
+    "Include back-of-the-envelope capacity estimates.",
+)
 
 
 def high_design(rng: random.Random) -> str:
-    pre = pick(rng, ("Design ", "How would you design ", "Architect ", "Walk me through the system design of ",
-                     "Propose an architecture for ", "System design interview question: design "))
+    pre = pick(
+        rng,
+        (
+            "Design ",
+            "How would you design ",
+            "Architect ",
+            "Walk me through the system design of ",
+            "Propose an architecture for ",
+            "System design interview question: design ",
+        ),
+    )
     return f"{pre}{pick(rng, SYSTEMS)} {pick(rng, SYS_REQ)}. {pick(rng, SYS_ASPECTS)}"
 
 
-SERVICES = ("our Node.js API", "a Java Spring service", "the Go microservice", "our Django app", "a Rust gRPC server",
-            "the Kafka consumer group", "our Postgres primary", "the Redis cluster", "a Spark batch job",
-            "our Kubernetes ingress", "the Elasticsearch cluster", "a C++ trading engine", "our iOS app")
-SYMPTOMS = ("has latency spikes every few minutes", "leaks memory slowly until it is OOM-killed",
-            "deadlocks under load", "returns stale data after failover", "drops messages during rebalancing",
-            "gets 10x slower after a few days of uptime", "corrupts data very rarely", "crashes with a segfault once a week",
-            "double-processes some events", "shows CPU at 100% on one core only")
-CONDITIONS = ("only in production", "only after the last dependency upgrade", "only under high concurrency",
-              "only when the cache is cold", "only on ARM instances", "only during the nightly batch",
-              "and we cannot reproduce it locally", "even though all metrics look normal")
+SERVICES = (
+    "our Node.js API",
+    "a Java Spring service",
+    "the Go microservice",
+    "our Django app",
+    "a Rust gRPC server",
+    "the Kafka consumer group",
+    "our Postgres primary",
+    "the Redis cluster",
+    "a Spark batch job",
+    "our Kubernetes ingress",
+    "the Elasticsearch cluster",
+    "a C++ trading engine",
+    "our iOS app",
+)
+SYMPTOMS = (
+    "has latency spikes every few minutes",
+    "leaks memory slowly until it is OOM-killed",
+    "deadlocks under load",
+    "returns stale data after failover",
+    "drops messages during rebalancing",
+    "gets 10x slower after a few days of uptime",
+    "corrupts data very rarely",
+    "crashes with a segfault once a week",
+    "double-processes some events",
+    "shows CPU at 100% on one core only",
+)
+CONDITIONS = (
+    "only in production",
+    "only after the last dependency upgrade",
+    "only under high concurrency",
+    "only when the cache is cold",
+    "only on ARM instances",
+    "only during the nightly batch",
+    "and we cannot reproduce it locally",
+    "even though all metrics look normal",
+)
 
 
 def high_debug(rng: random.Random) -> str:
-    closing = pick(rng, ("Walk me through a systematic investigation.", "List hypotheses, how to test each, and the likely root cause.",
-                         "Help me debug this in depth.", "What could cause this and how do I prove which one it is?",
-                         "Reason through it carefully, step by step."))
+    closing = pick(
+        rng,
+        (
+            "Walk me through a systematic investigation.",
+            "List hypotheses, how to test each, and the likely root cause.",
+            "Help me debug this in depth.",
+            "What could cause this and how do I prove which one it is?",
+            "Reason through it carefully, step by step.",
+        ),
+    )
     return f"{pick(rng, SERVICES).capitalize()} {pick(rng, SYMPTOMS)} {pick(rng, CONDITIONS)}. {closing}"
 
 
-ALGO_TASKS = ("find the longest subarray whose sum is divisible by k", "count pairs (i, j) with a[i] xor a[j] <= x",
-              "answer range-minimum queries with point updates", "find the shortest path that visits every marked node",
-              "count the number of distinct substrings", "find the minimum cost to make the array strictly increasing",
-              "schedule jobs with deadlines and profits to maximize total profit", "find the maximum flow with lower bounds",
-              "compute the number of inversions after each of q swaps", "find the k-th lexicographically smallest path",
-              "partition the array into k parts minimizing the maximum part sum", "count triangles in a sparse graph",
-              "find all bridges and articulation points", "maintain connected components under edge deletions",
-              "compute the longest common subsequence of three strings", "find the largest rectangle of ones in a binary matrix")
+ALGO_TASKS = (
+    "find the longest subarray whose sum is divisible by k",
+    "count pairs (i, j) with a[i] xor a[j] <= x",
+    "answer range-minimum queries with point updates",
+    "find the shortest path that visits every marked node",
+    "count the number of distinct substrings",
+    "find the minimum cost to make the array strictly increasing",
+    "schedule jobs with deadlines and profits to maximize total profit",
+    "find the maximum flow with lower bounds",
+    "compute the number of inversions after each of q swaps",
+    "find the k-th lexicographically smallest path",
+    "partition the array into k parts minimizing the maximum part sum",
+    "count triangles in a sparse graph",
+    "find all bridges and articulation points",
+    "maintain connected components under edge deletions",
+    "compute the longest common subsequence of three strings",
+    "find the largest rectangle of ones in a binary matrix",
+)
 
 
 def high_algo(rng: random.Random) -> str:
     n = pick(rng, ("10^5", "2 \\cdot 10^5", "10^6", "5 \\cdot 10^5", "3000", "10^18"))
-    pre = pick(rng, ("Given an array of n integers", "Given a graph with n vertices and m edges", "Given a string of length n",
-                     "Given a tree with n nodes", "Given n points in the plane", "Given a grid with n cells"))
-    post = pick(rng, ("Design an efficient algorithm and prove its correctness.", "What is the optimal time complexity? Explain the approach and prove it.",
-                      "Give an algorithm faster than O(n^2), analyze it, and explain the key insight.",
-                      "Write the solution in C++ and justify why it passes the time limit.",
-                      "Derive the recurrence and an optimized DP."))
+    pre = pick(
+        rng,
+        (
+            "Given an array of n integers",
+            "Given a graph with n vertices and m edges",
+            "Given a string of length n",
+            "Given a tree with n nodes",
+            "Given n points in the plane",
+            "Given a grid with n cells",
+        ),
+    )
+    post = pick(
+        rng,
+        (
+            "Design an efficient algorithm and prove its correctness.",
+            "What is the optimal time complexity? Explain the approach and prove it.",
+            "Give an algorithm faster than O(n^2), analyze it, and explain the key insight.",
+            "Write the solution in C++ and justify why it passes the time limit.",
+            "Derive the recurrence and an optimized DP.",
+        ),
+    )
     return f"{pre} (n up to ${n}$), {pick(rng, ALGO_TASKS)}. {post}"
 
 
 def high_plan(rng: random.Random) -> str:
     days = rng.randint(5, 21)
-    return pick(rng, (
-        f"Plan a {days}-day itinerary through {pick(rng, COUNTRIES)} for {rng.randint(2, 6)} people with a budget of ${rng.randint(2, 15)},000, "
-        f"one vegetarian, one person who cannot walk more than 2 km a day, and at most {rng.randint(2, 4)} hours of travel per day. Optimize the route and justify each tradeoff.",
-        f"I must schedule {rng.randint(8, 30)} meetings across {rng.randint(3, 6)} rooms over {rng.randint(2, 5)} days with these constraints: "
-        "some people can't overlap, two meetings must be consecutive, room capacities differ and nobody should have more than 4 hours of meetings per day. "
-        "Formulate this as a constraint problem and find a feasible schedule.",
-        f"We have {rng.randint(3, 12)} engineers, {rng.randint(5, 20)} tasks with dependencies, different skill requirements and a hard deadline in {days} days. "
-        "Build an optimal assignment and critical-path schedule, and explain how it changes if one engineer gets sick.",
-        f"Allocate a ${rng.randint(1, 50)}M budget across {rng.randint(3, 6)} projects with different risk profiles, cash-flow timing and a minimum return of {rng.randint(5, 15)}%. "
-        "Set up the optimization, solve it, and analyze sensitivity to the assumptions.",
-        f"Design a weekly training plan for a marathon in {days} weeks for a runner with a knee injury history, "
-        "balancing volume, intensity, recovery and cross-training, and justify the periodization in detail.",
-    ))
+    return pick(
+        rng,
+        (
+            f"Plan a {days}-day itinerary through {pick(rng, COUNTRIES)} for {rng.randint(2, 6)} people with a budget of ${rng.randint(2, 15)},000, "
+            f"one vegetarian, one person who cannot walk more than 2 km a day, and at most {rng.randint(2, 4)} hours of travel per day. Optimize the route and justify each tradeoff.",
+            f"I must schedule {rng.randint(8, 30)} meetings across {rng.randint(3, 6)} rooms over {rng.randint(2, 5)} days with these constraints: "
+            "some people can't overlap, two meetings must be consecutive, room capacities differ and nobody should have more than 4 hours of meetings per day. "
+            "Formulate this as a constraint problem and find a feasible schedule.",
+            f"We have {rng.randint(3, 12)} engineers, {rng.randint(5, 20)} tasks with dependencies, different skill requirements and a hard deadline in {days} days. "
+            "Build an optimal assignment and critical-path schedule, and explain how it changes if one engineer gets sick.",
+            f"Allocate a ${rng.randint(1, 50)}M budget across {rng.randint(3, 6)} projects with different risk profiles, cash-flow timing and a minimum return of {rng.randint(5, 15)}%. "
+            "Set up the optimization, solve it, and analyze sensitivity to the assumptions.",
+            f"Design a weekly training plan for a marathon in {days} weeks for a runner with a knee injury history, "
+            "balancing volume, intensity, recovery and cross-training, and justify the periodization in detail.",
+        ),
+    )
 
 
 RHS = ("e^{x}", "\\sin 2x", "x^2 e^{-x}", "\\sec x")
 
 
 def high_other(rng: random.Random) -> str:
-    return pick(rng, (
-        f"Derive the {pick(rng, ('Euler-Lagrange equations', 'Schwarzschild solution', 'Navier-Stokes equations from conservation laws', 'Kalman filter update equations', 'backpropagation equations for an LSTM', 'closed form of ridge regression and its bias-variance decomposition', 'Fourier transform of a Gaussian', 'wave equation from a vibrating string'))} step by step, explaining every assumption.",
-        f"Solve the differential equation $y'' + {rng.randint(1, 9)}y' + {rng.randint(1, 20)}y = {pick(rng, RHS)}$ with $y(0) = {rng.randint(0, 3)}$, $y'(0) = {rng.randint(0, 3)}$, showing all work.",
-        f"Compute $\\int_{{0}}^{{\\infty}} \\frac{{x^{{{rng.randint(1, 3)}}}}}{{e^{{x}} - 1}}\\,dx$ and explain how the zeta function appears.",
-        f"Think step by step: {rng.randint(3, 7)} logicians each wear a hat that is either red or blue; each sees the others but not their own. Find the strategy that maximizes the probability they all guess correctly, and prove it is optimal.",
-        f"Analyze the two-player game where players alternately remove 1 to {rng.randint(3, 6)} stones, except they may not repeat the opponent's last move. Who wins from n = {rng.randint(20, 100)}? Prove it.",
-        f"Evaluate the limit $\\lim_{{n \\to \\infty}} \\left(\\prod_{{k=1}}^{{n}} \\left(1 + \\frac{{k}}{{n^2}}\\right)\\right)^{{{rng.randint(1, 4)}}}$ rigorously.",
-        f"Find all {pick(rng, ('real', 'integer', 'positive integer'))} solutions of $x^{rng.randint(2, 4)} + y^{rng.randint(2, 4)} = {rng.randint(10, 500)}z^2$ and prove there are no others.",
-        "Compare the time and space complexity of three approaches to this problem, prove the lower bound, and implement the best one with tests.",
-        f"Explain in depth how {pick(rng, ('the Paxos protocol', 'MVCC in PostgreSQL', 'the Linux CFS scheduler', 'TCP congestion control (BBR vs CUBIC)', 'a garbage collector with concurrent marking', 'Spectre and Meltdown', 'transformer attention with KV caching', 'the RSA cryptosystem and why it is secure'))} works, reason about its edge cases and failure modes, and prove the key invariant.",
-    ))
+    return pick(
+        rng,
+        (
+            f"Derive the {pick(rng, ('Euler-Lagrange equations', 'Schwarzschild solution', 'Navier-Stokes equations from conservation laws', 'Kalman filter update equations', 'backpropagation equations for an LSTM', 'closed form of ridge regression and its bias-variance decomposition', 'Fourier transform of a Gaussian', 'wave equation from a vibrating string'))} step by step, explaining every assumption.",
+            f"Solve the differential equation $y'' + {rng.randint(1, 9)}y' + {rng.randint(1, 20)}y = {pick(rng, RHS)}$ with $y(0) = {rng.randint(0, 3)}$, $y'(0) = {rng.randint(0, 3)}$, showing all work.",
+            f"Compute $\\int_{{0}}^{{\\infty}} \\frac{{x^{{{rng.randint(1, 3)}}}}}{{e^{{x}} - 1}}\\,dx$ and explain how the zeta function appears.",
+            f"Think step by step: {rng.randint(3, 7)} logicians each wear a hat that is either red or blue; each sees the others but not their own. Find the strategy that maximizes the probability they all guess correctly, and prove it is optimal.",
+            f"Analyze the two-player game where players alternately remove 1 to {rng.randint(3, 6)} stones, except they may not repeat the opponent's last move. Who wins from n = {rng.randint(20, 100)}? Prove it.",
+            f"Evaluate the limit $\\lim_{{n \\to \\infty}} \\left(\\prod_{{k=1}}^{{n}} \\left(1 + \\frac{{k}}{{n^2}}\\right)\\right)^{{{rng.randint(1, 4)}}}$ rigorously.",
+            f"Find all {pick(rng, ('real', 'integer', 'positive integer'))} solutions of $x^{rng.randint(2, 4)} + y^{rng.randint(2, 4)} = {rng.randint(10, 500)}z^2$ and prove there are no others.",
+            "Compare the time and space complexity of three approaches to this problem, prove the lower bound, and implement the best one with tests.",
+            f"Explain in depth how {pick(rng, ('the Paxos protocol', 'MVCC in PostgreSQL', 'the Linux CFS scheduler', 'TCP congestion control (BBR vs CUBIC)', 'a garbage collector with concurrent marking', 'Spectre and Meltdown', 'transformer attention with KV caching', 'the RSA cryptosystem and why it is secure'))} works, reason about its edge cases and failure modes, and prove the key invariant.",
+        ),
+    )
 
 
 # ---------------------------------------------------------------------------------------------- LOW
@@ -305,86 +600,198 @@ def low_easy_math(rng: random.Random) -> str:
         f"What is $\\frac{{2}}{{3}}$ of ${c * 3}$?",
         f"How many integers are there between $\\sqrt{{{a}}}$ and $\\sqrt{{{a * 10 + c}}}$?",
         f"What is ${a}! / {max(a - 2, 1)}!$?",
-        f"The ratio of boys to girls in a club is ${rng.randint(1, 5)}:{rng.randint(2, 7)}$. If there are ${c + 20}$ girls... wait, if there are ${b * 7}$ members in total, how many girls are there?".replace("If there are ${c + 20}$ girls... wait, if", "If"),
+        f"The ratio of boys to girls in a club is ${rng.randint(1, 5)}:{rng.randint(2, 7)}$. If there are ${c + 20}$ girls... wait, if there are ${b * 7}$ members in total, how many girls are there?".replace(
+            "If there are ${c + 20}$ girls... wait, if", "If"
+        ),
         f"Find the $y$-intercept of the line $y = {a}x - {b}$.",
         f"What is the median of the set $\\{{{a}, {b}, {c}, {a + b}, {c + 3}\\}}$?",
         f"A right triangle has legs ${a}$ and ${b}$. Find the length of the hypotenuse.",
-        f"Compute $\\sqrt{{{a * a}}} + \\sqrt[3]{{{b ** 3}}}$.",
+        f"Compute $\\sqrt{{{a * a}}} + \\sqrt[3]{{{b**3}}}$.",
         f"What is the next term of the arithmetic sequence ${a}, {a + b}, {a + 2 * b}, \\ldots$?",
     )
     return pick(rng, t)
 
 
-CODE_TASKS = ("reverses a string", "checks whether a number is prime", "returns the sum of a list",
-              "counts the vowels in a word", "removes duplicates from a list", "finds the second largest number in an array",
-              "converts Celsius to Fahrenheit", "checks if a string is a palindrome", "merges two sorted lists",
-              "returns the factorial of n", "capitalizes the first letter of each word", "reads a file line by line",
-              "flattens a nested list one level deep", "computes the average of numbers in a CSV column",
-              "validates an email address with a simple regex", "generates a random password of length 12")
-CODE_ERRORS = ("NameError: name 'x' is not defined", "TypeError: 'NoneType' object is not subscriptable",
-               "IndexError: list index out of range", "SyntaxError: unexpected EOF while parsing",
-               "Uncaught TypeError: Cannot read properties of undefined (reading 'length')",
-               "NullPointerException", "error[E0382]: borrow of moved value", "segmentation fault (core dumped)",
-               "ModuleNotFoundError: No module named 'requests'", "KeyError: 'name'", "cannot find symbol",
-               "ReferenceError: fetch is not defined", "undefined reference to `main'")
+CODE_TASKS = (
+    "reverses a string",
+    "checks whether a number is prime",
+    "returns the sum of a list",
+    "counts the vowels in a word",
+    "removes duplicates from a list",
+    "finds the second largest number in an array",
+    "converts Celsius to Fahrenheit",
+    "checks if a string is a palindrome",
+    "merges two sorted lists",
+    "returns the factorial of n",
+    "capitalizes the first letter of each word",
+    "reads a file line by line",
+    "flattens a nested list one level deep",
+    "computes the average of numbers in a CSV column",
+    "validates an email address with a simple regex",
+    "generates a random password of length 12",
+)
+CODE_ERRORS = (
+    "NameError: name 'x' is not defined",
+    "TypeError: 'NoneType' object is not subscriptable",
+    "IndexError: list index out of range",
+    "SyntaxError: unexpected EOF while parsing",
+    "Uncaught TypeError: Cannot read properties of undefined (reading 'length')",
+    "NullPointerException",
+    "error[E0382]: borrow of moved value",
+    "segmentation fault (core dumped)",
+    "ModuleNotFoundError: No module named 'requests'",
+    "KeyError: 'name'",
+    "cannot find symbol",
+    "ReferenceError: fetch is not defined",
+    "undefined reference to `main'",
+)
 
 
 def low_code(rng: random.Random) -> str:
     lang = pick(rng, LANGS)
-    return pick(rng, (
-        f"Write a {lang} function that {pick(rng, CODE_TASKS)}.",
-        f"write a quick {lang.lower()} snippet that {pick(rng, CODE_TASKS)}",
-        f"How do I fix this error in my {lang} code: {pick(rng, CODE_ERRORS)}?",
-        f"I'm getting `{pick(rng, CODE_ERRORS)}` when I run my script. What does it mean and how do I fix it?",
-        f"How do I {pick(rng, ('sort a dictionary by value', 'read a JSON file', 'get the current date', 'split a string by commas', 'loop over a list with indexes', 'convert a string to an integer', 'check if a key exists in a map', 'make an HTTP POST request', 'write to a text file', 'remove whitespace from a string'))} in {lang}?",
-        f"What's the difference between {pick(rng, ('a list and a set', 'let and const', 'an interface and an abstract class', 'a process and a thread', 'GET and POST', 'a shallow copy and a deep copy', 'INNER JOIN and LEFT JOIN', 'stack and heap memory'))}? Short answer with an example please.",
-        f"Write a SQL query to {pick(rng, ('find the top 5 customers by total spend', 'count users who signed up each month', 'delete duplicate rows from a table', 'get the second highest salary', 'find employees without a manager'))}.",
-        f"This {lang} loop never ends, why? while (i < 10) {{ print(i) }}",
-        f"Give me a {pick(rng, ('regex', 'one-liner', 'shell command', 'git command'))} to {pick(rng, ('match a phone number', 'count lines in all .py files', 'rename all .txt files to .md', 'undo the last commit', 'find the 10 largest files in a folder', 'extract all email addresses from a file'))}.",
-    ))
+    return pick(
+        rng,
+        (
+            f"Write a {lang} function that {pick(rng, CODE_TASKS)}.",
+            f"write a quick {lang.lower()} snippet that {pick(rng, CODE_TASKS)}",
+            f"How do I fix this error in my {lang} code: {pick(rng, CODE_ERRORS)}?",
+            f"I'm getting `{pick(rng, CODE_ERRORS)}` when I run my script. What does it mean and how do I fix it?",
+            f"How do I {pick(rng, ('sort a dictionary by value', 'read a JSON file', 'get the current date', 'split a string by commas', 'loop over a list with indexes', 'convert a string to an integer', 'check if a key exists in a map', 'make an HTTP POST request', 'write to a text file', 'remove whitespace from a string'))} in {lang}?",
+            f"What's the difference between {pick(rng, ('a list and a set', 'let and const', 'an interface and an abstract class', 'a process and a thread', 'GET and POST', 'a shallow copy and a deep copy', 'INNER JOIN and LEFT JOIN', 'stack and heap memory'))}? Short answer with an example please.",
+            f"Write a SQL query to {pick(rng, ('find the top 5 customers by total spend', 'count users who signed up each month', 'delete duplicate rows from a table', 'get the second highest salary', 'find employees without a manager'))}.",
+            f"This {lang} loop never ends, why? while (i < 10) {{ print(i) }}",
+            f"Give me a {pick(rng, ('regex', 'one-liner', 'shell command', 'git command'))} to {pick(rng, ('match a phone number', 'count lines in all .py files', 'rename all .txt files to .md', 'undo the last commit', 'find the 10 largest files in a folder', 'extract all email addresses from a file'))}.",
+        ),
+    )
 
 
 def low_voice_calc(rng: random.Random) -> str:
     a, b = rng.randint(2, 999), rng.randint(2, 99)
-    unit = pick(rng, (("miles", "kilometers"), ("pounds", "kilograms"), ("inches", "centimeters"), ("feet", "meters"),
-                      ("ounces", "grams"), ("gallons", "liters"), ("cups", "milliliters"), ("hours", "minutes")))
-    return pick(rng, (
-        f"what's {a} times {b}", f"what is {a} divided by {b}", f"how much is {a} plus {b * 17}",
-        f"what is {b} percent of {a}", f"calculate a {rng.choice([15, 18, 20, 22])} percent tip on {a} dollars",
-        f"how many {unit[1]} are in {b} {unit[0]}", f"convert {b} {unit[0]} to {unit[1]}",
-        f"if i split a {a} dollar bill between {rng.randint(2, 8)} people how much does each pay",
-        f"what's the square root of {b * b}", f"what's {a} minus {b}",
-        f"if i make {b} dollars an hour how much do i make in a {rng.choice([35, 38, 40, 45])} hour week",
-        f"how many days until christmas if today is december {rng.randint(1, 24)}",
-        f"if i leave at {rng.randint(1, 11)}:{rng.choice(['00', '15', '30', '45'])} and the trip takes {rng.randint(1, 3)} hours {rng.choice([10, 20, 40])} minutes when do i arrive",
-    ))
+    unit = pick(
+        rng,
+        (
+            ("miles", "kilometers"),
+            ("pounds", "kilograms"),
+            ("inches", "centimeters"),
+            ("feet", "meters"),
+            ("ounces", "grams"),
+            ("gallons", "liters"),
+            ("cups", "milliliters"),
+            ("hours", "minutes"),
+        ),
+    )
+    return pick(
+        rng,
+        (
+            f"what's {a} times {b}",
+            f"what is {a} divided by {b}",
+            f"how much is {a} plus {b * 17}",
+            f"what is {b} percent of {a}",
+            f"calculate a {rng.choice([15, 18, 20, 22])} percent tip on {a} dollars",
+            f"how many {unit[1]} are in {b} {unit[0]}",
+            f"convert {b} {unit[0]} to {unit[1]}",
+            f"if i split a {a} dollar bill between {rng.randint(2, 8)} people how much does each pay",
+            f"what's the square root of {b * b}",
+            f"what's {a} minus {b}",
+            f"if i make {b} dollars an hour how much do i make in a {rng.choice([35, 38, 40, 45])} hour week",
+            f"how many days until christmas if today is december {rng.randint(1, 24)}",
+            f"if i leave at {rng.randint(1, 11)}:{rng.choice(['00', '15', '30', '45'])} and the trip takes {rng.randint(1, 3)} hours {rng.choice([10, 20, 40])} minutes when do i arrive",
+        ),
+    )
 
 
 def low_explain(rng: random.Random) -> str:
-    return pick(rng, (
-        f"Briefly explain how {pick(rng, ('a bill becomes a law in the US', 'vaccines train the immune system', 'a refrigerator keeps food cold', 'interest on a savings account is calculated', 'a binary search works', 'DNS resolves a domain name', 'a credit score is calculated', 'the greenhouse effect works', 'a rainbow forms', 'HTTPS keeps data private'))}, in a few steps.",
-        f"Why {pick(rng, ('do we have leap years', 'does ice float on water', 'do heavier objects not fall faster', 'does bread go stale', 'do planes leave contrails', 'does salt melt ice', 'is division by zero undefined', 'do we see lightning before hearing thunder'))}? Explain the reasoning briefly.",
-        f"Which is a better deal: {rng.randint(2, 6)} for ${rng.randint(3, 12)} or {rng.randint(7, 12)} for ${rng.randint(12, 25)}?",
-        f"Is it cheaper to drive {rng.randint(50, 400)} miles in a car that gets {rng.randint(20, 45)} mpg with gas at ${rng.choice(['3.10', '3.50', '4.20'])} a gallon or take a ${rng.randint(30, 90)} train ticket?",
-        f"How do I calculate {pick(rng, ('my BMI', 'the area of a circle', 'percent change', 'a weighted average', 'simple interest', 'the volume of a cylinder', 'my hourly rate from an annual salary'))}? Show an example.",
-        f"My recipe serves {rng.randint(2, 6)} but I need to feed {rng.randint(7, 20)}. How do I scale {rng.randint(1, 3)} cups of flour and {rng.randint(1, 4)} eggs?",
-    ))
+    return pick(
+        rng,
+        (
+            f"Briefly explain how {pick(rng, ('a bill becomes a law in the US', 'vaccines train the immune system', 'a refrigerator keeps food cold', 'interest on a savings account is calculated', 'a binary search works', 'DNS resolves a domain name', 'a credit score is calculated', 'the greenhouse effect works', 'a rainbow forms', 'HTTPS keeps data private'))}, in a few steps.",
+            f"Why {pick(rng, ('do we have leap years', 'does ice float on water', 'do heavier objects not fall faster', 'does bread go stale', 'do planes leave contrails', 'does salt melt ice', 'is division by zero undefined', 'do we see lightning before hearing thunder'))}? Explain the reasoning briefly.",
+            f"Which is a better deal: {rng.randint(2, 6)} for ${rng.randint(3, 12)} or {rng.randint(7, 12)} for ${rng.randint(12, 25)}?",
+            f"Is it cheaper to drive {rng.randint(50, 400)} miles in a car that gets {rng.randint(20, 45)} mpg with gas at ${rng.choice(['3.10', '3.50', '4.20'])} a gallon or take a ${rng.randint(30, 90)} train ticket?",
+            f"How do I calculate {pick(rng, ('my BMI', 'the area of a circle', 'percent change', 'a weighted average', 'simple interest', 'the volume of a cylinder', 'my hourly rate from an annual salary'))}? Show an example.",
+            f"My recipe serves {rng.randint(2, 6)} but I need to feed {rng.randint(7, 20)}. How do I scale {rng.randint(1, 3)} cups of flour and {rng.randint(1, 4)} eggs?",
+        ),
+    )
 
 
 # ---------------------------------------------------------------------------------------------- NO
-SMALLTALK = ("hi", "hello", "hey", "hey there", "good morning", "good afternoon", "good night", "yo", "howdy",
-             "what's up", "how are you", "how's your day going", "nice to meet you", "thanks", "thank you",
-             "thanks a lot", "thank you very much", "cheers", "much appreciated", "bye", "goodbye", "see you",
-             "talk to you later", "have a nice day", "what is your name", "what should i call you",
-             "are you a bot", "are you human", "are you an ai", "who created you", "who made you", "who is your boss",
-             "who do you work for", "how old are you", "when is your birthday", "where do you live", "where are you from",
-             "what do you do for fun", "what are your hobbies", "do you have a pet", "do you like dogs",
-             "what can you do", "what can i ask you", "what things can you help me with", "tell me a joke",
-             "make me laugh", "tell me a fun fact", "say something interesting", "what's the meaning of life",
-             "why are we here", "i love you", "you're funny", "you are smart", "i'm sad today", "i'm so tired",
-             "good job", "well done", "that's great", "awesome", "ok", "okay cool", "sounds good", "never mind",
-             "sorry", "my bad", "lol", "haha", "wow", "are you there", "can you hear me", "let's chat",
-             "do you dream", "do you have feelings", "what is your favorite color", "what's your favorite food")
+SMALLTALK = (
+    "hi",
+    "hello",
+    "hey",
+    "hey there",
+    "good morning",
+    "good afternoon",
+    "good night",
+    "yo",
+    "howdy",
+    "what's up",
+    "how are you",
+    "how's your day going",
+    "nice to meet you",
+    "thanks",
+    "thank you",
+    "thanks a lot",
+    "thank you very much",
+    "cheers",
+    "much appreciated",
+    "bye",
+    "goodbye",
+    "see you",
+    "talk to you later",
+    "have a nice day",
+    "what is your name",
+    "what should i call you",
+    "are you a bot",
+    "are you human",
+    "are you an ai",
+    "who created you",
+    "who made you",
+    "who is your boss",
+    "who do you work for",
+    "how old are you",
+    "when is your birthday",
+    "where do you live",
+    "where are you from",
+    "what do you do for fun",
+    "what are your hobbies",
+    "do you have a pet",
+    "do you like dogs",
+    "what can you do",
+    "what can i ask you",
+    "what things can you help me with",
+    "tell me a joke",
+    "make me laugh",
+    "tell me a fun fact",
+    "say something interesting",
+    "what's the meaning of life",
+    "why are we here",
+    "i love you",
+    "you're funny",
+    "you are smart",
+    "i'm sad today",
+    "i'm so tired",
+    "good job",
+    "well done",
+    "that's great",
+    "awesome",
+    "ok",
+    "okay cool",
+    "sounds good",
+    "never mind",
+    "sorry",
+    "my bad",
+    "lol",
+    "haha",
+    "wow",
+    "are you there",
+    "can you hear me",
+    "let's chat",
+    "do you dream",
+    "do you have feelings",
+    "what is your favorite color",
+    "what's your favorite food",
+)
 SMALL_PRE = ("", "", "", "hey ", "so ", "um ", "ok ", "please ", "can you ", "hi, ")
 SMALL_POST = ("", "", "", "!", "?", " :)", " friend", " buddy", " assistant", " today")
 
@@ -395,122 +802,429 @@ def no_smalltalk(rng: random.Random) -> str:
     return text.capitalize() if rng.random() < 0.4 else text
 
 
-PHRASES = ("good morning", "where is the bathroom", "how much does this cost", "i am lost", "thank you very much",
-           "nice to meet you", "see you tomorrow", "happy birthday", "i love you", "cheers", "excuse me",
-           "the bill please", "do you speak english", "what time is it", "my name is anna", "i would like a coffee",
-           "where is the train station", "good luck", "congratulations", "i am a vegetarian", "help",
-           "can you help me", "goodbye", "welcome", "the weather is nice today", "i don't understand",
-           "how are you", "merry christmas", "sorry", "please", "water", "friend", "cat", "book", "hospital")
+PHRASES = (
+    "good morning",
+    "where is the bathroom",
+    "how much does this cost",
+    "i am lost",
+    "thank you very much",
+    "nice to meet you",
+    "see you tomorrow",
+    "happy birthday",
+    "i love you",
+    "cheers",
+    "excuse me",
+    "the bill please",
+    "do you speak english",
+    "what time is it",
+    "my name is anna",
+    "i would like a coffee",
+    "where is the train station",
+    "good luck",
+    "congratulations",
+    "i am a vegetarian",
+    "help",
+    "can you help me",
+    "goodbye",
+    "welcome",
+    "the weather is nice today",
+    "i don't understand",
+    "how are you",
+    "merry christmas",
+    "sorry",
+    "please",
+    "water",
+    "friend",
+    "cat",
+    "book",
+    "hospital",
+)
 
 
 def no_translate(rng: random.Random) -> str:
     p, lang = pick(rng, PHRASES), pick(rng, LANGUAGES)
-    return pick(rng, (
-        f"how do you say {p} in {lang.lower()}", f"how do i say \"{p}\" in {lang}", f"translate \"{p}\" to {lang}",
-        f"Translate '{p.capitalize()}' into {lang}.", f"what is {p} in {lang.lower()}", f"{lang} for {p}",
-        f"can you translate {p} into {lang.lower()} for me", f"what's the {lang} word for {p}",
-        f"Please translate this into {lang}: \"{p.capitalize()}, and have a wonderful weekend.\"",
-        f"Translate the following text from English to {lang}: {p.capitalize()}. We look forward to seeing you at the event next month.",
-        f"i need to know how to say {p} in {lang.lower()}",
-    ))
+    return pick(
+        rng,
+        (
+            f"how do you say {p} in {lang.lower()}",
+            f'how do i say "{p}" in {lang}',
+            f'translate "{p}" to {lang}',
+            f"Translate '{p.capitalize()}' into {lang}.",
+            f"what is {p} in {lang.lower()}",
+            f"{lang} for {p}",
+            f"can you translate {p} into {lang.lower()} for me",
+            f"what's the {lang} word for {p}",
+            f'Please translate this into {lang}: "{p.capitalize()}, and have a wonderful weekend."',
+            f"Translate the following text from English to {lang}: {p.capitalize()}. We look forward to seeing you at the event next month.",
+            f"i need to know how to say {p} in {lang.lower()}",
+        ),
+    )
 
 
-FORMS = ("poem", "short story", "haiku", "limerick", "sonnet", "song", "rap verse", "fairy tale", "monologue",
-         "screenplay scene", "letter", "diary entry", "speech", "fable", "ballad", "flash fiction piece", "ode",
-         "bedtime story", "children's story", "mystery story", "science fiction story", "love letter", "toast",
-         "product description", "villanelle", "epic poem", "stand-up comedy bit", "dialogue", "fantasy story")
-SUBJECTS = ("a lonely robot on Mars", "the first day of spring", "a cat who wants to be a chef", "a lighthouse keeper",
-            "a detective in 1920s Paris", "a dragon who collects teacups", "my grandmother's kitchen", "the ocean at night",
-            "a time traveler stuck in a Monday", "friendship", "a small town bakery", "an AI that learns to paint",
-            "a haunted library", "the last tree on Earth", "a soccer team's comeback", "coffee", "a rainy afternoon",
-            "two rival wizards", "a goldfish's big adventure", "moving to a new city", "an astronaut's homesickness",
-            "autumn leaves", "a dog waiting for its owner", "a pirate who is afraid of water", "the city that never sleeps",
-            "a knight and a princess who swap roles", "a volcano island", "a forgotten toy in an attic", "winter solstice")
-CONSTRAINTS = ("", "", "Keep it under 200 words.", "Make it funny.", "Use a melancholic tone.", "Write it in the first person.",
-               "Include a plot twist at the end.", "Use rhyming couplets.", "Make it suitable for children.",
-               "Use vivid sensory details.", "Write it in the style of Edgar Allan Poe.", "End on a hopeful note.",
-               "Each stanza should have four lines.", "Include dialogue between the main characters.",
-               "Set it in the year 3000.", "Avoid using the letter 'e' as much as you can.", "Give it a title.",
-               "Make the protagonist a woman in her sixties.", "Write at least 800 words.", "Use an unreliable narrator.")
+FORMS = (
+    "poem",
+    "short story",
+    "haiku",
+    "limerick",
+    "sonnet",
+    "song",
+    "rap verse",
+    "fairy tale",
+    "monologue",
+    "screenplay scene",
+    "letter",
+    "diary entry",
+    "speech",
+    "fable",
+    "ballad",
+    "flash fiction piece",
+    "ode",
+    "bedtime story",
+    "children's story",
+    "mystery story",
+    "science fiction story",
+    "love letter",
+    "toast",
+    "product description",
+    "villanelle",
+    "epic poem",
+    "stand-up comedy bit",
+    "dialogue",
+    "fantasy story",
+)
+SUBJECTS = (
+    "a lonely robot on Mars",
+    "the first day of spring",
+    "a cat who wants to be a chef",
+    "a lighthouse keeper",
+    "a detective in 1920s Paris",
+    "a dragon who collects teacups",
+    "my grandmother's kitchen",
+    "the ocean at night",
+    "a time traveler stuck in a Monday",
+    "friendship",
+    "a small town bakery",
+    "an AI that learns to paint",
+    "a haunted library",
+    "the last tree on Earth",
+    "a soccer team's comeback",
+    "coffee",
+    "a rainy afternoon",
+    "two rival wizards",
+    "a goldfish's big adventure",
+    "moving to a new city",
+    "an astronaut's homesickness",
+    "autumn leaves",
+    "a dog waiting for its owner",
+    "a pirate who is afraid of water",
+    "the city that never sleeps",
+    "a knight and a princess who swap roles",
+    "a volcano island",
+    "a forgotten toy in an attic",
+    "winter solstice",
+)
+CONSTRAINTS = (
+    "",
+    "",
+    "Keep it under 200 words.",
+    "Make it funny.",
+    "Use a melancholic tone.",
+    "Write it in the first person.",
+    "Include a plot twist at the end.",
+    "Use rhyming couplets.",
+    "Make it suitable for children.",
+    "Use vivid sensory details.",
+    "Write it in the style of Edgar Allan Poe.",
+    "End on a hopeful note.",
+    "Each stanza should have four lines.",
+    "Include dialogue between the main characters.",
+    "Set it in the year 3000.",
+    "Avoid using the letter 'e' as much as you can.",
+    "Give it a title.",
+    "Make the protagonist a woman in her sixties.",
+    "Write at least 800 words.",
+    "Use an unreliable narrator.",
+)
 
 
 def no_creative(rng: random.Random) -> str:
     form, subj = pick(rng, FORMS), pick(rng, SUBJECTS)
-    verb = pick(rng, ("Write a", "Compose a", "Create a", "Can you write a", "Please write a", "I'd like a",
-                      "write me a", "Draft a", "Pen a", "Generate a"))
+    verb = pick(
+        rng,
+        (
+            "Write a",
+            "Compose a",
+            "Create a",
+            "Can you write a",
+            "Please write a",
+            "I'd like a",
+            "write me a",
+            "Draft a",
+            "Pen a",
+            "Generate a",
+        ),
+    )
     text = f"{verb} {form} about {subj}."
     for _ in range(rng.choice([0, 1, 1, 2, 3])):
         c = pick(rng, CONSTRAINTS)
         if c:
             text += " " + c
     if rng.random() < 0.15:
-        text = (f"I'm writing a {pick(rng, ('novel', 'short film', 'D&D campaign', 'children book', 'video game'))} and need help. "
-                + text + " The main character is called " + pick(rng, NAMES) + ".")
+        text = (
+            f"I'm writing a {pick(rng, ('novel', 'short film', 'D&D campaign', 'children book', 'video game'))} and need help. "
+            + text
+            + " The main character is called "
+            + pick(rng, NAMES)
+            + "."
+        )
     return text
 
 
-SNIPPETS = ("hey team, the meeting got moved, pls come at 3 instead of 2, thx",
-            "Our product is very good and many people like it and it is cheap and you should buy it.",
-            "i think we should maybe consider possibly going to the beach on saturday if the weather is ok",
-            "The results of the survey was surprising, most respondents prefers remote work.",
-            "Dear Sir, I am writing to complain about the late delivery of my order number 4471.",
-            "Q3 revenue up 12%, churn down, hiring freeze lifted, new office opens in May.",
-            "Just wanted to check in and see if you had a chance to look at the proposal I sent last week.",
-            "apples 3, bananas 6, oranges 2, grapes 1 bunch")
+SNIPPETS = (
+    "hey team, the meeting got moved, pls come at 3 instead of 2, thx",
+    "Our product is very good and many people like it and it is cheap and you should buy it.",
+    "i think we should maybe consider possibly going to the beach on saturday if the weather is ok",
+    "The results of the survey was surprising, most respondents prefers remote work.",
+    "Dear Sir, I am writing to complain about the late delivery of my order number 4471.",
+    "Q3 revenue up 12%, churn down, hiring freeze lifted, new office opens in May.",
+    "Just wanted to check in and see if you had a chance to look at the proposal I sent last week.",
+    "apples 3, bananas 6, oranges 2, grapes 1 bunch",
+)
 
 
 def no_rewrite(rng: random.Random) -> str:
     s = pick(rng, SNIPPETS)
-    return pick(rng, (
-        f"Rewrite this to sound more professional: {s}", f"Fix the grammar and spelling: {s}",
-        f"Make this more concise: {s}", f"Paraphrase the following: {s}", f"Turn this into a bulleted list: {s}",
-        f"Rewrite this in a friendly, casual tone: {s}", f"Summarize in one sentence: {s}",
-        f"Format this as a markdown table: {s}", f"Make this sound more polite: {s}",
-        f"Convert this into a formal email: {s}", f"Proofread this: {s}", f"Translate this into plain English: {s}",
-        f"rephrase: {s}", f"Write a catchy headline for this: {s}",
-    ))
+    return pick(
+        rng,
+        (
+            f"Rewrite this to sound more professional: {s}",
+            f"Fix the grammar and spelling: {s}",
+            f"Make this more concise: {s}",
+            f"Paraphrase the following: {s}",
+            f"Turn this into a bulleted list: {s}",
+            f"Rewrite this in a friendly, casual tone: {s}",
+            f"Summarize in one sentence: {s}",
+            f"Format this as a markdown table: {s}",
+            f"Make this sound more polite: {s}",
+            f"Convert this into a formal email: {s}",
+            f"Proofread this: {s}",
+            f"Translate this into plain English: {s}",
+            f"rephrase: {s}",
+            f"Write a catchy headline for this: {s}",
+        ),
+    )
 
 
 def no_brainstorm(rng: random.Random) -> str:
     n = rng.choice([5, 8, 10, 12, 15, 20])
-    thing = pick(rng, ("names for a bakery", "gift ideas for a teenager", "blog post titles about travel", "team names for a trivia night",
-                       "Halloween costume ideas", "hobbies to try this year", "names for a cat", "slogans for a gym",
-                       "fun date night ideas", "icebreaker questions", "podcast name ideas", "birthday party themes",
-                       "things to do in a small town on a weekend", "vegetarian dinner ideas", "ideas for a short story",
-                       "names for a fantasy kingdom", "Instagram captions for a beach photo", "board games for families"))
-    return pick(rng, (f"Give me {n} {thing}.", f"Brainstorm {n} {thing}.", f"List {n} {thing}", f"Can you suggest some {thing}?",
-                      f"I need {thing}, give me a list.", f"brainstorm some {thing}"))
+    thing = pick(
+        rng,
+        (
+            "names for a bakery",
+            "gift ideas for a teenager",
+            "blog post titles about travel",
+            "team names for a trivia night",
+            "Halloween costume ideas",
+            "hobbies to try this year",
+            "names for a cat",
+            "slogans for a gym",
+            "fun date night ideas",
+            "icebreaker questions",
+            "podcast name ideas",
+            "birthday party themes",
+            "things to do in a small town on a weekend",
+            "vegetarian dinner ideas",
+            "ideas for a short story",
+            "names for a fantasy kingdom",
+            "Instagram captions for a beach photo",
+            "board games for families",
+        ),
+    )
+    return pick(
+        rng,
+        (
+            f"Give me {n} {thing}.",
+            f"Brainstorm {n} {thing}.",
+            f"List {n} {thing}",
+            f"Can you suggest some {thing}?",
+            f"I need {thing}, give me a list.",
+            f"brainstorm some {thing}",
+        ),
+    )
 
 
 FACT_Q = (
-    ("What is the capital of {c}?", COUNTRIES), ("what's the capital city of {c}", COUNTRIES),
-    ("What language do people speak in {c}?", COUNTRIES), ("What continent is {c} in?", COUNTRIES),
-    ("Who wrote {c}?", ("Hamlet", "War and Peace", "The Odyssey", "Don Quixote", "Moby-Dick", "Frankenstein", "The Great Gatsby",
-                        "One Hundred Years of Solitude", "Crime and Punishment", "The Divine Comedy", "Jane Eyre", "Ulysses",
-                        "The Canterbury Tales", "Brave New World", "To Kill a Mockingbird", "The Little Prince", "Les Misérables")),
-    ("Who painted {c}?", ("The Starry Night", "The Last Supper", "Guernica", "The Birth of Venus", "The Scream", "Girl with a Pearl Earring",
-                          "The Persistence of Memory", "Water Lilies", "The Night Watch", "American Gothic")),
-    ("What is the chemical symbol for {c}?", ("iron", "sodium", "potassium", "silver", "lead", "mercury", "tin", "copper", "helium", "oxygen")),
-    ("When did {c} happen?", ("the French Revolution", "the fall of the Western Roman Empire", "the moon landing", "the Battle of Hastings",
-                              "the signing of the Declaration of Independence", "the Chernobyl disaster", "the Black Death",
-                              "the discovery of America by Columbus", "the Russian Revolution", "the Great Fire of London")),
-    ("Who invented {c}?", ("the light bulb", "the printing press", "the telephone", "the steam engine", "the World Wide Web",
-                           "dynamite", "the airplane", "the radio", "the periodic table", "calculus")),
-    ("Who was {c}?", ("Julius Caesar", "Genghis Khan", "Marie Curie", "Leonardo da Vinci", "Confucius", "Ada Lovelace", "Nikola Tesla",
-                      "Joan of Arc", "Mahatma Gandhi", "Socrates", "Frida Kahlo", "Alan Turing")),
-    ("Where was {c} born?", ("Mozart", "Albert Einstein", "William Shakespeare", "Pablo Picasso", "Isaac Newton", "Charles Darwin",
-                             "Abraham Lincoln", "Frederic Chopin", "Vincent van Gogh", "Galileo Galilei")),
-    ("What is {c}?", ("photosynthesis", "gravity", "an atom", "a haiku", "democracy", "a black hole", "osmosis", "inflation in economics",
-                      "the Pythagorean theorem", "a prime number", "a metaphor", "the water cycle", "an isotope")),
-    ("How many {c}?", ("sides does a hexagon have", "planets are in the solar system", "days are in a leap year", "strings does a violin have",
-                       "hearts does an octopus have", "keys are on a standard piano", "players are on a basketball team",
-                       "chromosomes do humans have", "minutes are in a day", "states are in the USA")),
-    ("In what year did {c}?", ("the Titanic sink", "World War I begin", "Columbus reach the Americas", "the Berlin Wall fall",
-                               "Neil Armstrong walk on the moon", "the American Civil War end", "India gain independence")),
-    ("Which {c}?", ("planet is closest to the sun", "is the largest ocean on Earth", "animal is the largest mammal", "gas do plants absorb",
-                    "organ pumps blood through the body", "metal is liquid at room temperature", "country is shaped like a boot",
-                    "desert is the largest hot desert", "composer wrote the Moonlight Sonata", "empire built Machu Picchu")),
-    ("what does {c} mean", ("carpe diem", "deja vu", "schadenfreude", "the word ubiquitous", "rsvp", "etc", "bon appetit", "ad hoc")),
+    ("What is the capital of {c}?", COUNTRIES),
+    ("what's the capital city of {c}", COUNTRIES),
+    ("What language do people speak in {c}?", COUNTRIES),
+    ("What continent is {c} in?", COUNTRIES),
+    (
+        "Who wrote {c}?",
+        (
+            "Hamlet",
+            "War and Peace",
+            "The Odyssey",
+            "Don Quixote",
+            "Moby-Dick",
+            "Frankenstein",
+            "The Great Gatsby",
+            "One Hundred Years of Solitude",
+            "Crime and Punishment",
+            "The Divine Comedy",
+            "Jane Eyre",
+            "Ulysses",
+            "The Canterbury Tales",
+            "Brave New World",
+            "To Kill a Mockingbird",
+            "The Little Prince",
+            "Les Misérables",
+        ),
+    ),
+    (
+        "Who painted {c}?",
+        (
+            "The Starry Night",
+            "The Last Supper",
+            "Guernica",
+            "The Birth of Venus",
+            "The Scream",
+            "Girl with a Pearl Earring",
+            "The Persistence of Memory",
+            "Water Lilies",
+            "The Night Watch",
+            "American Gothic",
+        ),
+    ),
+    (
+        "What is the chemical symbol for {c}?",
+        ("iron", "sodium", "potassium", "silver", "lead", "mercury", "tin", "copper", "helium", "oxygen"),
+    ),
+    (
+        "When did {c} happen?",
+        (
+            "the French Revolution",
+            "the fall of the Western Roman Empire",
+            "the moon landing",
+            "the Battle of Hastings",
+            "the signing of the Declaration of Independence",
+            "the Chernobyl disaster",
+            "the Black Death",
+            "the discovery of America by Columbus",
+            "the Russian Revolution",
+            "the Great Fire of London",
+        ),
+    ),
+    (
+        "Who invented {c}?",
+        (
+            "the light bulb",
+            "the printing press",
+            "the telephone",
+            "the steam engine",
+            "the World Wide Web",
+            "dynamite",
+            "the airplane",
+            "the radio",
+            "the periodic table",
+            "calculus",
+        ),
+    ),
+    (
+        "Who was {c}?",
+        (
+            "Julius Caesar",
+            "Genghis Khan",
+            "Marie Curie",
+            "Leonardo da Vinci",
+            "Confucius",
+            "Ada Lovelace",
+            "Nikola Tesla",
+            "Joan of Arc",
+            "Mahatma Gandhi",
+            "Socrates",
+            "Frida Kahlo",
+            "Alan Turing",
+        ),
+    ),
+    (
+        "Where was {c} born?",
+        (
+            "Mozart",
+            "Albert Einstein",
+            "William Shakespeare",
+            "Pablo Picasso",
+            "Isaac Newton",
+            "Charles Darwin",
+            "Abraham Lincoln",
+            "Frederic Chopin",
+            "Vincent van Gogh",
+            "Galileo Galilei",
+        ),
+    ),
+    (
+        "What is {c}?",
+        (
+            "photosynthesis",
+            "gravity",
+            "an atom",
+            "a haiku",
+            "democracy",
+            "a black hole",
+            "osmosis",
+            "inflation in economics",
+            "the Pythagorean theorem",
+            "a prime number",
+            "a metaphor",
+            "the water cycle",
+            "an isotope",
+        ),
+    ),
+    (
+        "How many {c}?",
+        (
+            "sides does a hexagon have",
+            "planets are in the solar system",
+            "days are in a leap year",
+            "strings does a violin have",
+            "hearts does an octopus have",
+            "keys are on a standard piano",
+            "players are on a basketball team",
+            "chromosomes do humans have",
+            "minutes are in a day",
+            "states are in the USA",
+        ),
+    ),
+    (
+        "In what year did {c}?",
+        (
+            "the Titanic sink",
+            "World War I begin",
+            "Columbus reach the Americas",
+            "the Berlin Wall fall",
+            "Neil Armstrong walk on the moon",
+            "the American Civil War end",
+            "India gain independence",
+        ),
+    ),
+    (
+        "Which {c}?",
+        (
+            "planet is closest to the sun",
+            "is the largest ocean on Earth",
+            "animal is the largest mammal",
+            "gas do plants absorb",
+            "organ pumps blood through the body",
+            "metal is liquid at room temperature",
+            "country is shaped like a boot",
+            "desert is the largest hot desert",
+            "composer wrote the Moonlight Sonata",
+            "empire built Machu Picchu",
+        ),
+    ),
+    (
+        "what does {c} mean",
+        ("carpe diem", "deja vu", "schadenfreude", "the word ubiquitous", "rsvp", "etc", "bon appetit", "ad hoc"),
+    ),
 )
 
 
@@ -520,163 +1234,446 @@ def no_fact(rng: random.Random) -> str:
 
 
 # ---------------------------------------------------------------------------------------------- RAG
-ROLES = ("president", "prime minister", "head of state", "finance minister", "foreign minister", "leader", "chancellor",
-         "monarch", "ruling party", "minister of health", "central bank governor", "opposition leader")
+ROLES = (
+    "president",
+    "prime minister",
+    "head of state",
+    "finance minister",
+    "foreign minister",
+    "leader",
+    "chancellor",
+    "monarch",
+    "ruling party",
+    "minister of health",
+    "central bank governor",
+    "opposition leader",
+)
 NOW = ("", "", "current ", "current ", "new ")
 NOW_SUFFIX = ("", "", "", " right now", " now", " today", " currently", " at the moment", " this year", " as of today")
 
 
 def rag_office(rng: random.Random) -> str:
-    return maybe_lower(rng, pick(rng, (
-        f"Who is the {pick(rng, NOW)}{pick(rng, ROLES)} of {pick(rng, COUNTRIES)}{pick(rng, NOW_SUFFIX)}?",
-        f"Who is the {pick(rng, NOW)}CEO of {pick(rng, COMPANIES)}{pick(rng, NOW_SUFFIX)}?",
-        f"who runs {pick(rng, COMPANIES)}{pick(rng, NOW_SUFFIX)}",
-        f"Who is the mayor of {pick(rng, CITIES)}{pick(rng, NOW_SUFFIX)}?",
-        f"Who is the {pick(rng, ('head coach', 'manager', 'captain', 'owner'))} of {pick(rng, TEAMS)}{pick(rng, NOW_SUFFIX)}?",
-        f"Who currently holds the office of {pick(rng, ROLES)} in {pick(rng, COUNTRIES)}?",
-        f"Is {pick(rng, NAMES)} {pick(rng, ('Smith', 'Garcia', 'Chen', 'Müller', 'Rossi'))} still the {pick(rng, ROLES)} of {pick(rng, COUNTRIES)}?",
-        f"Who replaced the last {pick(rng, ROLES)} of {pick(rng, COUNTRIES)}?",
-    )))
+    return maybe_lower(
+        rng,
+        pick(
+            rng,
+            (
+                f"Who is the {pick(rng, NOW)}{pick(rng, ROLES)} of {pick(rng, COUNTRIES)}{pick(rng, NOW_SUFFIX)}?",
+                f"Who is the {pick(rng, NOW)}CEO of {pick(rng, COMPANIES)}{pick(rng, NOW_SUFFIX)}?",
+                f"who runs {pick(rng, COMPANIES)}{pick(rng, NOW_SUFFIX)}",
+                f"Who is the mayor of {pick(rng, CITIES)}{pick(rng, NOW_SUFFIX)}?",
+                f"Who is the {pick(rng, ('head coach', 'manager', 'captain', 'owner'))} of {pick(rng, TEAMS)}{pick(rng, NOW_SUFFIX)}?",
+                f"Who currently holds the office of {pick(rng, ROLES)} in {pick(rng, COUNTRIES)}?",
+                f"Is {pick(rng, NAMES)} {pick(rng, ('Smith', 'Garcia', 'Chen', 'Müller', 'Rossi'))} still the {pick(rng, ROLES)} of {pick(rng, COUNTRIES)}?",
+                f"Who replaced the last {pick(rng, ROLES)} of {pick(rng, COUNTRIES)}?",
+            ),
+        ),
+    )
 
 
-ASSETS = ("bitcoin", "ethereum", "gold", "silver", "oil", "Tesla stock", "Apple shares", "the S&P 500", "the Dow Jones",
-          "Nvidia stock", "natural gas", "dogecoin", "Amazon stock", "the Nasdaq", "Brent crude", "copper", "the FTSE 100")
-PRODUCTS = ("iPhone", "PS5", "Xbox Series X", "Tesla Model 3", "MacBook Air", "Nintendo Switch", "Galaxy phone", "RTX graphics card",
-            "Netflix subscription", "Disney+ subscription", "gallon of gas", "dozen eggs", "Big Mac", "Spotify Premium")
+ASSETS = (
+    "bitcoin",
+    "ethereum",
+    "gold",
+    "silver",
+    "oil",
+    "Tesla stock",
+    "Apple shares",
+    "the S&P 500",
+    "the Dow Jones",
+    "Nvidia stock",
+    "natural gas",
+    "dogecoin",
+    "Amazon stock",
+    "the Nasdaq",
+    "Brent crude",
+    "copper",
+    "the FTSE 100",
+)
+PRODUCTS = (
+    "iPhone",
+    "PS5",
+    "Xbox Series X",
+    "Tesla Model 3",
+    "MacBook Air",
+    "Nintendo Switch",
+    "Galaxy phone",
+    "RTX graphics card",
+    "Netflix subscription",
+    "Disney+ subscription",
+    "gallon of gas",
+    "dozen eggs",
+    "Big Mac",
+    "Spotify Premium",
+)
 
 
 def rag_price(rng: random.Random) -> str:
-    return maybe_lower(rng, pick(rng, (
-        f"What is the price of {pick(rng, ASSETS)}{pick(rng, NOW_SUFFIX)}?", f"How much is {pick(rng, ASSETS)} worth{pick(rng, NOW_SUFFIX)}?",
-        f"{pick(rng, ASSETS)} price{pick(rng, NOW_SUFFIX)}", f"How much does a {pick(rng, PRODUCTS)} cost{pick(rng, NOW_SUFFIX)}?",
-        f"what is {pick(rng, ASSETS)} trading at", f"Did {pick(rng, ASSETS)} go up or down today?",
-        f"What's the current price of a {pick(rng, PRODUCTS)} in {pick(rng, COUNTRIES)}?",
-        f"How much did {pick(rng, ASSETS)} close at yesterday?", f"Is {pick(rng, ASSETS)} up this week?",
-        f"what are {pick(rng, ('gas', 'egg', 'rent', 'housing', 'electricity', 'flight'))} prices in {pick(rng, CITIES)} {pick(rng, ('right now', 'this month', 'lately', 'today'))}",
-        f"What is the market cap of {pick(rng, COMPANIES)}?", f"What's the latest quarterly revenue of {pick(rng, COMPANIES)}?",
-        f"What is the current {pick(rng, ('inflation rate', 'unemployment rate', 'interest rate', 'GDP growth', 'minimum wage', 'mortgage rate'))} in {pick(rng, COUNTRIES)}?",
-    )))
+    return maybe_lower(
+        rng,
+        pick(
+            rng,
+            (
+                f"What is the price of {pick(rng, ASSETS)}{pick(rng, NOW_SUFFIX)}?",
+                f"How much is {pick(rng, ASSETS)} worth{pick(rng, NOW_SUFFIX)}?",
+                f"{pick(rng, ASSETS)} price{pick(rng, NOW_SUFFIX)}",
+                f"How much does a {pick(rng, PRODUCTS)} cost{pick(rng, NOW_SUFFIX)}?",
+                f"what is {pick(rng, ASSETS)} trading at",
+                f"Did {pick(rng, ASSETS)} go up or down today?",
+                f"What's the current price of a {pick(rng, PRODUCTS)} in {pick(rng, COUNTRIES)}?",
+                f"How much did {pick(rng, ASSETS)} close at yesterday?",
+                f"Is {pick(rng, ASSETS)} up this week?",
+                f"what are {pick(rng, ('gas', 'egg', 'rent', 'housing', 'electricity', 'flight'))} prices in {pick(rng, CITIES)} {pick(rng, ('right now', 'this month', 'lately', 'today'))}",
+                f"What is the market cap of {pick(rng, COMPANIES)}?",
+                f"What's the latest quarterly revenue of {pick(rng, COMPANIES)}?",
+                f"What is the current {pick(rng, ('inflation rate', 'unemployment rate', 'interest rate', 'GDP growth', 'minimum wage', 'mortgage rate'))} in {pick(rng, COUNTRIES)}?",
+            ),
+        ),
+    )
 
 
 def rag_fx(rng: random.Random) -> str:
     c1, c2 = rng.sample(CURRENCIES, 2)
     n = rng.choice([1, 5, 10, 20, 50, 100, 250, 500, 1000, 2000])
-    return pick(rng, (
-        f"what is the exchange rate between {c1} and {c2}", f"what's the exchange rate for {c1} to {c2}",
-        f"how many {c2} will i get for {n} {c1}", f"how many {c2} is {n} {c1}", f"convert {n} {c1} into {c2}",
-        f"what is {n} {c1} in {c2}", f"{c1} to {c2} rate", f"how much is {n} {c1} worth in {c2}",
-        f"tell me the current exchange rate of {c1} to {c2}", f"what's {n} {c1} in {c2} today",
-        f"how much is a {c1.rstrip('s')} worth in {c2}", f"What is the exchange rate from {c1} to {c2} right now?",
-        f"if i exchange {n} {c1} how many {c2} do i get", f"give me the rate for {c1} to {c2}",
-    ))
+    return pick(
+        rng,
+        (
+            f"what is the exchange rate between {c1} and {c2}",
+            f"what's the exchange rate for {c1} to {c2}",
+            f"how many {c2} will i get for {n} {c1}",
+            f"how many {c2} is {n} {c1}",
+            f"convert {n} {c1} into {c2}",
+            f"what is {n} {c1} in {c2}",
+            f"{c1} to {c2} rate",
+            f"how much is {n} {c1} worth in {c2}",
+            f"tell me the current exchange rate of {c1} to {c2}",
+            f"what's {n} {c1} in {c2} today",
+            f"how much is a {c1.rstrip('s')} worth in {c2}",
+            f"What is the exchange rate from {c1} to {c2} right now?",
+            f"if i exchange {n} {c1} how many {c2} do i get",
+            f"give me the rate for {c1} to {c2}",
+        ),
+    )
 
 
-WEATHER_Q = ("what's the weather in {c}", "what is the weather like in {c} today", "will it rain in {c} tomorrow",
-             "is it going to snow in {c} this weekend", "how cold is it in {c} right now", "what's the forecast for {c}",
-             "do i need an umbrella in {c} today", "what's the temperature in {c}", "is it sunny in {c}",
-             "when will the heat wave in {c} end", "what's the air quality in {c} today", "is there a storm coming to {c}",
-             "what's the UV index in {c} today", "How humid is it in {c} this afternoon?", "Weather forecast for {c} next week?")
+WEATHER_Q = (
+    "what's the weather in {c}",
+    "what is the weather like in {c} today",
+    "will it rain in {c} tomorrow",
+    "is it going to snow in {c} this weekend",
+    "how cold is it in {c} right now",
+    "what's the forecast for {c}",
+    "do i need an umbrella in {c} today",
+    "what's the temperature in {c}",
+    "is it sunny in {c}",
+    "when will the heat wave in {c} end",
+    "what's the air quality in {c} today",
+    "is there a storm coming to {c}",
+    "what's the UV index in {c} today",
+    "How humid is it in {c} this afternoon?",
+    "Weather forecast for {c} next week?",
+)
 
 
 def rag_weather(rng: random.Random) -> str:
     return maybe_lower(rng, pick(rng, WEATHER_Q).replace("{c}", pick(rng, CITIES)), 0.2)
 
 
-TEAMS = ("the Lakers", "Real Madrid", "Manchester United", "the Yankees", "the Chiefs", "Barcelona", "the Warriors",
-         "Bayern Munich", "the Dallas Cowboys", "Liverpool", "the Boston Celtics", "Juventus", "the Toronto Maple Leafs",
-         "PSG", "the New England Patriots", "Arsenal", "the Chicago Bulls", "the Dodgers", "Inter Miami", "Ferrari")
-EVENTS = ("Super Bowl", "World Series", "NBA Finals", "Champions League", "Wimbledon", "Tour de France", "Formula 1 championship",
-          "Stanley Cup", "US Open", "Ballon d'Or", "Eurovision Song Contest", "Grammy for Album of the Year",
-          "Oscar for Best Picture", "Nobel Prize in Physics", "Boston Marathon", "Cricket World Cup", "Premier League title",
-          "Australian Open", "Masters golf tournament", "Rugby World Cup")
-ATHLETES = ("LeBron James", "Lionel Messi", "Cristiano Ronaldo", "Serena Williams", "Novak Djokovic", "Lewis Hamilton",
-            "Max Verstappen", "Tom Brady", "Simone Biles", "Shohei Ohtani", "Steph Curry", "Carlos Alcaraz", "Erling Haaland",
-            "Virat Kohli", "Rafael Nadal", "Kylian Mbappé", "Caitlin Clark", "Patrick Mahomes")
+TEAMS = (
+    "the Lakers",
+    "Real Madrid",
+    "Manchester United",
+    "the Yankees",
+    "the Chiefs",
+    "Barcelona",
+    "the Warriors",
+    "Bayern Munich",
+    "the Dallas Cowboys",
+    "Liverpool",
+    "the Boston Celtics",
+    "Juventus",
+    "the Toronto Maple Leafs",
+    "PSG",
+    "the New England Patriots",
+    "Arsenal",
+    "the Chicago Bulls",
+    "the Dodgers",
+    "Inter Miami",
+    "Ferrari",
+)
+EVENTS = (
+    "Super Bowl",
+    "World Series",
+    "NBA Finals",
+    "Champions League",
+    "Wimbledon",
+    "Tour de France",
+    "Formula 1 championship",
+    "Stanley Cup",
+    "US Open",
+    "Ballon d'Or",
+    "Eurovision Song Contest",
+    "Grammy for Album of the Year",
+    "Oscar for Best Picture",
+    "Nobel Prize in Physics",
+    "Boston Marathon",
+    "Cricket World Cup",
+    "Premier League title",
+    "Australian Open",
+    "Masters golf tournament",
+    "Rugby World Cup",
+)
+ATHLETES = (
+    "LeBron James",
+    "Lionel Messi",
+    "Cristiano Ronaldo",
+    "Serena Williams",
+    "Novak Djokovic",
+    "Lewis Hamilton",
+    "Max Verstappen",
+    "Tom Brady",
+    "Simone Biles",
+    "Shohei Ohtani",
+    "Steph Curry",
+    "Carlos Alcaraz",
+    "Erling Haaland",
+    "Virat Kohli",
+    "Rafael Nadal",
+    "Kylian Mbappé",
+    "Caitlin Clark",
+    "Patrick Mahomes",
+)
 
 
 def rag_sports(rng: random.Random) -> str:
-    return maybe_lower(rng, pick(rng, (
-        f"Who won the {pick(rng, ('last', 'latest', 'most recent', 'this year’s', '2024', '2025'))} {pick(rng, EVENTS)}?",
-        f"What was the score of the {pick(rng, TEAMS)} game {pick(rng, ('last night', 'yesterday', 'today', 'this weekend'))}?",
-        f"How many {pick(rng, ('goals', 'points', 'titles', 'trophies', 'championships', 'medals', 'wins'))} has {pick(rng, ATHLETES)} {pick(rng, ('scored', 'won', 'got'))} {pick(rng, ('this season', 'in his career so far', 'so far', 'in total', 'this year'))}?",
-        f"When do {pick(rng, TEAMS)} play next?", f"Did {pick(rng, TEAMS)} win {pick(rng, ('today', 'last night', 'their last match', 'on Sunday'))}?",
-        f"Who is leading the {pick(rng, ('Premier League', 'NBA standings', 'F1 drivers championship', 'La Liga', 'MLB standings', 'Bundesliga', 'NFL power rankings'))}{pick(rng, NOW_SUFFIX)}?",
-        f"Is {pick(rng, ATHLETES)} injured?", f"Which team does {pick(rng, ATHLETES)} play for {pick(rng, ('now', 'this season', 'currently', ''))}?",
-        f"How many times has {pick(rng, TEAMS)} won the {pick(rng, EVENTS)}?", f"What is {pick(rng, ATHLETES)}'s current ranking?",
-        f"Who holds the record for most {pick(rng, ('career points', 'goals in a season', 'Grand Slam titles', 'home runs in a season', 'Olympic gold medals'))}?",
-        f"live score {pick(rng, TEAMS)}", f"who is playing in the {pick(rng, EVENTS)} this year",
-    )))
+    return maybe_lower(
+        rng,
+        pick(
+            rng,
+            (
+                f"Who won the {pick(rng, ('last', 'latest', 'most recent', 'this year’s', '2024', '2025'))} {pick(rng, EVENTS)}?",
+                f"What was the score of the {pick(rng, TEAMS)} game {pick(rng, ('last night', 'yesterday', 'today', 'this weekend'))}?",
+                f"How many {pick(rng, ('goals', 'points', 'titles', 'trophies', 'championships', 'medals', 'wins'))} has {pick(rng, ATHLETES)} {pick(rng, ('scored', 'won', 'got'))} {pick(rng, ('this season', 'in his career so far', 'so far', 'in total', 'this year'))}?",
+                f"When do {pick(rng, TEAMS)} play next?",
+                f"Did {pick(rng, TEAMS)} win {pick(rng, ('today', 'last night', 'their last match', 'on Sunday'))}?",
+                f"Who is leading the {pick(rng, ('Premier League', 'NBA standings', 'F1 drivers championship', 'La Liga', 'MLB standings', 'Bundesliga', 'NFL power rankings'))}{pick(rng, NOW_SUFFIX)}?",
+                f"Is {pick(rng, ATHLETES)} injured?",
+                f"Which team does {pick(rng, ATHLETES)} play for {pick(rng, ('now', 'this season', 'currently', ''))}?",
+                f"How many times has {pick(rng, TEAMS)} won the {pick(rng, EVENTS)}?",
+                f"What is {pick(rng, ATHLETES)}'s current ranking?",
+                f"Who holds the record for most {pick(rng, ('career points', 'goals in a season', 'Grand Slam titles', 'home runs in a season', 'Olympic gold medals'))}?",
+                f"live score {pick(rng, TEAMS)}",
+                f"who is playing in the {pick(rng, EVENTS)} this year",
+            ),
+        ),
+    )
 
 
-SOFTWARE = ("Python", "Node.js", "Java", "Rust", "Go", "React", "Angular", "Django", "PyTorch", "TensorFlow", "Kubernetes",
-            "Docker", "PostgreSQL", "Ubuntu", "Windows", "macOS", "iOS", "Android", "Chrome", "Firefox", "VS Code", "Linux kernel",
-            "Next.js", "Vue", "Unity", "Blender", "LibreOffice", "numpy", "pandas", "FastAPI", "Terraform", "Kotlin", "Swift",
-            "Spring Boot", "Laravel", "Rails", "Flutter", "LLVM", "GCC", "OpenSSL", "nginx", "Redis", "MySQL")
+SOFTWARE = (
+    "Python",
+    "Node.js",
+    "Java",
+    "Rust",
+    "Go",
+    "React",
+    "Angular",
+    "Django",
+    "PyTorch",
+    "TensorFlow",
+    "Kubernetes",
+    "Docker",
+    "PostgreSQL",
+    "Ubuntu",
+    "Windows",
+    "macOS",
+    "iOS",
+    "Android",
+    "Chrome",
+    "Firefox",
+    "VS Code",
+    "Linux kernel",
+    "Next.js",
+    "Vue",
+    "Unity",
+    "Blender",
+    "LibreOffice",
+    "numpy",
+    "pandas",
+    "FastAPI",
+    "Terraform",
+    "Kotlin",
+    "Swift",
+    "Spring Boot",
+    "Laravel",
+    "Rails",
+    "Flutter",
+    "LLVM",
+    "GCC",
+    "OpenSSL",
+    "nginx",
+    "Redis",
+    "MySQL",
+)
 
 
 def rag_version(rng: random.Random) -> str:
     sw = pick(rng, SOFTWARE)
-    return maybe_lower(rng, pick(rng, (
-        f"What is the latest version of {sw}?", f"What's the newest {sw} release?", f"latest {sw} version",
-        f"Is {sw} {rng.randint(2, 30)}.{rng.randint(0, 12)} out yet?", f"What changed in the most recent {sw} release?",
-        f"When is the next {sw} release scheduled?", f"Does the latest {sw} still support {pick(rng, ('Windows 7', 'Python 2', 'ARM32', 'IE11', 'x86'))}?",
-        f"What's the current LTS version of {sw}?", f"Is {sw} {rng.randint(2, 30)} still supported?",
-        f"What's new in {sw} this year?", f"Has {sw} released a security patch for the latest CVE?",
-        f"What is the newest {pick(rng, PRODUCTS)} model?", f"Which {pick(rng, ('phone', 'laptop', 'GPU', 'game console', 'electric car'))} came out most recently from {pick(rng, COMPANIES)}?",
-        f"What's the latest model released by {pick(rng, ('OpenAI', 'Anthropic', 'Google DeepMind', 'Meta AI', 'Mistral'))}?",
-    )))
+    return maybe_lower(
+        rng,
+        pick(
+            rng,
+            (
+                f"What is the latest version of {sw}?",
+                f"What's the newest {sw} release?",
+                f"latest {sw} version",
+                f"Is {sw} {rng.randint(2, 30)}.{rng.randint(0, 12)} out yet?",
+                f"What changed in the most recent {sw} release?",
+                f"When is the next {sw} release scheduled?",
+                f"Does the latest {sw} still support {pick(rng, ('Windows 7', 'Python 2', 'ARM32', 'IE11', 'x86'))}?",
+                f"What's the current LTS version of {sw}?",
+                f"Is {sw} {rng.randint(2, 30)} still supported?",
+                f"What's new in {sw} this year?",
+                f"Has {sw} released a security patch for the latest CVE?",
+                f"What is the newest {pick(rng, PRODUCTS)} model?",
+                f"Which {pick(rng, ('phone', 'laptop', 'GPU', 'game console', 'electric car'))} came out most recently from {pick(rng, COMPANIES)}?",
+                f"What's the latest model released by {pick(rng, ('OpenAI', 'Anthropic', 'Google DeepMind', 'Meta AI', 'Mistral'))}?",
+            ),
+        ),
+    )
 
 
-CELEBS = ("Taylor Swift", "Beyoncé", "Elon Musk", "Jeff Bezos", "Leonardo DiCaprio", "Rihanna", "Drake", "Kim Kardashian",
-          "Bill Gates", "Oprah Winfrey", "Tom Cruise", "Zendaya", "Bad Bunny", "Ed Sheeran", "Mark Zuckerberg", "Adele",
-          "Christopher Nolan", "Dua Lipa", "Keanu Reeves", "Greta Gerwig", "Steven Spielberg", "BTS", "Lady Gaga")
+CELEBS = (
+    "Taylor Swift",
+    "Beyoncé",
+    "Elon Musk",
+    "Jeff Bezos",
+    "Leonardo DiCaprio",
+    "Rihanna",
+    "Drake",
+    "Kim Kardashian",
+    "Bill Gates",
+    "Oprah Winfrey",
+    "Tom Cruise",
+    "Zendaya",
+    "Bad Bunny",
+    "Ed Sheeran",
+    "Mark Zuckerberg",
+    "Adele",
+    "Christopher Nolan",
+    "Dua Lipa",
+    "Keanu Reeves",
+    "Greta Gerwig",
+    "Steven Spielberg",
+    "BTS",
+    "Lady Gaga",
+)
 
 
 def rag_fresh(rng: random.Random) -> str:
     celeb = pick(rng, CELEBS)
-    return maybe_lower(rng, pick(rng, (
-        f"How many {pick(rng, ('albums', 'Grammys', 'Oscars', 'films', 'followers', 'children', 'number-one hits', 'subscribers'))} {pick(rng, ('has', 'does'))} {celeb} {pick(rng, ('released', 'won', 'have', 'made'))}?",
-        f"Who is {celeb} {pick(rng, ('dating', 'married to', 'engaged to'))}?", f"What is {celeb}'s net worth?",
-        f"What is {celeb}'s most recent {pick(rng, ('album', 'movie', 'tour', 'project', 'single', 'book'))}?",
-        f"Is {celeb} on tour {pick(rng, ('this year', 'right now', 'in 2025', ''))}?".replace(" ?", "?"),
-        f"Who is the {pick(rng, ('richest person', 'most followed person on Instagram', 'oldest living person', 'best-selling artist', 'highest-paid athlete', 'youngest billionaire'))} in the world?",
-        f"What is the {pick(rng, ('tallest building', 'fastest supercomputer', 'highest-grossing film', 'most valuable company', 'most populous city', 'largest airline', 'most downloaded app', 'best-selling car'))} in the world{pick(rng, NOW_SUFFIX)}?",
-        f"What is the population of {pick(rng, CITIES + COUNTRIES)}{pick(rng, NOW_SUFFIX)}?",
-        f"How many {pick(rng, ('employees', 'stores', 'users', 'subscribers', 'customers'))} does {pick(rng, COMPANIES)} have?",
-        f"When is the next {pick(rng, ('election', 'Olympics', 'World Cup', 'solar eclipse', 'SpaceX launch', 'iPhone launch', 'Fed meeting', 'season of Stranger Things', 'Marvel movie'))}{pick(rng, ('', ' in ' + pick(rng, COUNTRIES)))}?",
-        f"What is the {pick(rng, ('most recent', 'latest', 'newest'))} {pick(rng, ('Marvel movie', 'Pixar film', 'Zelda game', 'Star Wars series', 'Nobel Prize in Literature winner', 'country to join NATO', 'Pope encyclical', 'Mars mission'))}?",
-        f"Has {pick(rng, COMPANIES)} {pick(rng, ('announced layoffs', 'released earnings', 'changed its CEO', 'been acquired', 'launched a new product'))} {pick(rng, ('recently', 'this month', 'this year', 'lately'))}?",
-        f"Which {pick(rng, ('country', 'team', 'company', 'city', 'person', 'movie'))} {pick(rng, ('has the most', 'currently holds the record for', 'is number one in', 'leads in'))} {pick(rng, ('Olympic medals', 'electric car sales', 'Nobel prizes', 'box office revenue', 'streaming views', 'billionaires'))}?",
-        f"Is {pick(rng, ('the new Marvel movie', 'Dune Part Three', 'the next GTA', 'the Twitter rebrand', 'the writers strike', 'the merger of ' + pick(rng, COMPANIES) + ' and ' + pick(rng, COMPANIES)))} {pick(rng, ('out yet', 'still happening', 'finished', 'delayed'))}?",
-        f"How old is {celeb}?", f"Where does {celeb} live now?", f"Is {celeb} still alive?",
-    )))
+    return maybe_lower(
+        rng,
+        pick(
+            rng,
+            (
+                f"How many {pick(rng, ('albums', 'Grammys', 'Oscars', 'films', 'followers', 'children', 'number-one hits', 'subscribers'))} {pick(rng, ('has', 'does'))} {celeb} {pick(rng, ('released', 'won', 'have', 'made'))}?",
+                f"Who is {celeb} {pick(rng, ('dating', 'married to', 'engaged to'))}?",
+                f"What is {celeb}'s net worth?",
+                f"What is {celeb}'s most recent {pick(rng, ('album', 'movie', 'tour', 'project', 'single', 'book'))}?",
+                f"Is {celeb} on tour {pick(rng, ('this year', 'right now', 'in 2025', ''))}?".replace(" ?", "?"),
+                f"Who is the {pick(rng, ('richest person', 'most followed person on Instagram', 'oldest living person', 'best-selling artist', 'highest-paid athlete', 'youngest billionaire'))} in the world?",
+                f"What is the {pick(rng, ('tallest building', 'fastest supercomputer', 'highest-grossing film', 'most valuable company', 'most populous city', 'largest airline', 'most downloaded app', 'best-selling car'))} in the world{pick(rng, NOW_SUFFIX)}?",
+                f"What is the population of {pick(rng, CITIES + COUNTRIES)}{pick(rng, NOW_SUFFIX)}?",
+                f"How many {pick(rng, ('employees', 'stores', 'users', 'subscribers', 'customers'))} does {pick(rng, COMPANIES)} have?",
+                f"When is the next {pick(rng, ('election', 'Olympics', 'World Cup', 'solar eclipse', 'SpaceX launch', 'iPhone launch', 'Fed meeting', 'season of Stranger Things', 'Marvel movie'))}{pick(rng, ('', ' in ' + pick(rng, COUNTRIES)))}?",
+                f"What is the {pick(rng, ('most recent', 'latest', 'newest'))} {pick(rng, ('Marvel movie', 'Pixar film', 'Zelda game', 'Star Wars series', 'Nobel Prize in Literature winner', 'country to join NATO', 'Pope encyclical', 'Mars mission'))}?",
+                f"Has {pick(rng, COMPANIES)} {pick(rng, ('announced layoffs', 'released earnings', 'changed its CEO', 'been acquired', 'launched a new product'))} {pick(rng, ('recently', 'this month', 'this year', 'lately'))}?",
+                f"Which {pick(rng, ('country', 'team', 'company', 'city', 'person', 'movie'))} {pick(rng, ('has the most', 'currently holds the record for', 'is number one in', 'leads in'))} {pick(rng, ('Olympic medals', 'electric car sales', 'Nobel prizes', 'box office revenue', 'streaming views', 'billionaires'))}?",
+                f"Is {pick(rng, ('the new Marvel movie', 'Dune Part Three', 'the next GTA', 'the Twitter rebrand', 'the writers strike', 'the merger of ' + pick(rng, COMPANIES) + ' and ' + pick(rng, COMPANIES)))} {pick(rng, ('out yet', 'still happening', 'finished', 'delayed'))}?",
+                f"How old is {celeb}?",
+                f"Where does {celeb} live now?",
+                f"Is {celeb} still alive?",
+            ),
+        ),
+    )
 
 
-NEWS_TOPICS = ("the war in Ukraine", "the US election", "climate negotiations", "the housing market", "AI regulation",
-               "the stock market", "the Fed", "SpaceX", "the Olympics", "the strike at the ports", "interest rates",
-               "the FIFA World Cup", "the earthquake", "oil prices", "the trial", "the budget negotiations", "the new iPhone")
+NEWS_TOPICS = (
+    "the war in Ukraine",
+    "the US election",
+    "climate negotiations",
+    "the housing market",
+    "AI regulation",
+    "the stock market",
+    "the Fed",
+    "SpaceX",
+    "the Olympics",
+    "the strike at the ports",
+    "interest rates",
+    "the FIFA World Cup",
+    "the earthquake",
+    "oil prices",
+    "the trial",
+    "the budget negotiations",
+    "the new iPhone",
+)
 
 
 def rag_news(rng: random.Random) -> str:
     t = pick(rng, NEWS_TOPICS)
-    return maybe_lower(rng, pick(rng, (
-        f"What's the latest news on {t}?", f"any updates on {t}", f"What happened with {t} today?",
-        f"What's going on with {t} right now?", f"Give me today's headlines about {t}.", f"news about {t} this week",
-        f"Summarize the most recent developments in {t}.", f"What did the {pick(rng, ('president', 'Fed chair', 'CEO of ' + pick(rng, COMPANIES), 'UN'))} say {pick(rng, ('today', 'yesterday', 'this week'))}?",
-        f"top stories today", f"what's trending on twitter right now", f"is {pick(rng, ('Gmail', 'AWS', 'Slack', 'Instagram', 'GitHub', 'Netflix'))} down right now",
-        f"Are there any traffic delays on the way to {pick(rng, CITIES)} airport right now?",
-        f"What time does {pick(rng, ('Costco', 'Target', 'the post office', 'the DMV', 'Walmart', 'the pharmacy'))} close today?",
-        f"Are flights to {pick(rng, CITIES)} delayed today?",
-    )))
+    return maybe_lower(
+        rng,
+        pick(
+            rng,
+            (
+                f"What's the latest news on {t}?",
+                f"any updates on {t}",
+                f"What happened with {t} today?",
+                f"What's going on with {t} right now?",
+                f"Give me today's headlines about {t}.",
+                f"news about {t} this week",
+                f"Summarize the most recent developments in {t}.",
+                f"What did the {pick(rng, ('president', 'Fed chair', 'CEO of ' + pick(rng, COMPANIES), 'UN'))} say {pick(rng, ('today', 'yesterday', 'this week'))}?",
+                "top stories today",
+                "what's trending on twitter right now",
+                f"is {pick(rng, ('Gmail', 'AWS', 'Slack', 'Instagram', 'GitHub', 'Netflix'))} down right now",
+                f"Are there any traffic delays on the way to {pick(rng, CITIES)} airport right now?",
+                f"What time does {pick(rng, ('Costco', 'Target', 'the post office', 'the DMV', 'Walmart', 'the pharmacy'))} close today?",
+                f"Are flights to {pick(rng, CITIES)} delayed today?",
+            ),
+        ),
+    )
 
 
 GENERATORS: dict[str, list[tuple[Gen, int]]] = {
-    "HIGH": [(high_competition, 520), (high_proof, 150), (high_design, 130), (high_debug, 110), (high_algo, 120),
-             (high_plan, 60), (high_other, 90)],
+    "HIGH": [
+        (high_competition, 520),
+        (high_proof, 150),
+        (high_design, 130),
+        (high_debug, 110),
+        (high_algo, 120),
+        (high_plan, 60),
+        (high_other, 90),
+    ],
     "LOW": [(low_word_problem, 420), (low_easy_math, 420), (low_code, 160), (low_voice_calc, 110), (low_explain, 90)],
-    "NO": [(no_smalltalk, 260), (no_translate, 170), (no_creative, 300), (no_rewrite, 100), (no_brainstorm, 90), (no_fact, 300)],
-    "RAG": [(rag_office, 170), (rag_price, 170), (rag_fx, 170), (rag_weather, 110), (rag_sports, 170), (rag_version, 140),
-            (rag_fresh, 260), (rag_news, 110)],
+    "NO": [
+        (no_smalltalk, 260),
+        (no_translate, 170),
+        (no_creative, 300),
+        (no_rewrite, 100),
+        (no_brainstorm, 90),
+        (no_fact, 300),
+    ],
+    "RAG": [
+        (rag_office, 170),
+        (rag_price, 170),
+        (rag_fx, 170),
+        (rag_weather, 110),
+        (rag_sports, 170),
+        (rag_version, 140),
+        (rag_fresh, 260),
+        (rag_news, 110),
+    ],
 }
 
 

@@ -30,37 +30,43 @@ MAX_TOKENS = 600
 FENCE_RE = re.compile(r"```.*?(?:```|$)", re.S)
 TOKEN_RE = re.compile(r"\\[a-zA-Z]+|[a-z]+(?:'[a-z]+)?|\d+(?:[.,]\d+)*|[$%?!^_=+*/<>|{}()\[\]#&@~-]")
 LATEX_RE = re.compile(r"\\[a-zA-Z]+|\$|\^|_\{")
+DIGIT_RE = re.compile(r"\d")
+LETTER_RE = re.compile(r"[^\W\d_]")
 
-TEMPORAL = frozenset(
-    "latest current currently today tonight tomorrow yesterday now recent recently newest new upcoming next "
-    "this week weekend month year live trending price prices cost worth stock stocks rate rates exchange "
-    "weather forecast rain snow temperature score scores standings won win winner champion election news "
-    "headlines update updates released release version ceo president minister governor mayor coach "
-    "still anymore nowadays 2024 2025 2026 season".split()
+
+def word_set(words: str) -> frozenset[str]:
+    """A frozenset of the whitespace-separated words (hand-written cue lists read best as prose)."""
+    return frozenset(words.split())
+
+
+TEMPORAL = word_set(
+    "latest current currently today tonight tomorrow yesterday now recent recently newest new upcoming "
+    "next this week weekend month year live trending price prices cost worth stock stocks rate rates "
+    "exchange weather forecast rain snow temperature score scores standings won win winner champion "
+    "election news headlines update updates released release version ceo president minister governor "
+    "mayor coach still anymore nowadays 2024 2025 2026 season"
 )
-CREATIVE = frozenset(
+CREATIVE = word_set(
     "write compose create draft pen poem story haiku limerick sonnet song lyrics rap verse tale fable "
     "screenplay scene monologue dialogue toast eulogy speech letter essay ode ballad narrative character "
-    "imagine pretend roleplay role-play".split()
+    "imagine pretend roleplay role-play"
 )
-PROOF = frozenset(
+PROOF = word_set(
     "prove proof show rigorous rigorously derive derivation justify lemma theorem induction contradiction "
-    "demonstrate formally formal".split()
+    "demonstrate formally formal"
 )
-HARD = frozenset(
+HARD = word_set(
     "design architect architecture distributed scalable scale consistency replication tradeoffs tradeoff "
     "optimize optimal complexity algorithm efficient prove maximum minimum largest smallest probability "
     "expected ordered remainder divisible integer integers polynomial roots sequence triangle circle "
-    "lattice permutations subsets debug root cause investigate deadlock race latency constraint constraints "
-    "schedule itinerary".split()
+    "lattice permutations subsets debug root cause investigate deadlock race latency constraint "
+    "constraints schedule itinerary"
 )
-CURRENCY = frozenset(
-    "dollar dollars euro euros yen pound pounds peso pesos rupee rupees yuan won franc francs lira "
-    "reais real baht dirham dirhams krona kronor ruble rubles bitcoin usd eur gbp jpy cad aud".split()
+CURRENCY = word_set(
+    "dollar dollars euro euros yen pound pounds peso pesos rupee rupees yuan won franc francs lira reais "
+    "real baht dirham dirhams krona kronor ruble rubles bitcoin usd eur gbp jpy cad aud"
 )
-SMALLTALK = frozenset(
-    "hi hello hey thanks thank bye goodbye cheers lol haha ok okay cool awesome great nice sorry".split()
-)
+SMALLTALK = word_set("hi hello hey thanks thank bye goodbye cheers lol haha ok okay cool awesome great nice sorry")
 
 
 def clip(text: str) -> str:
@@ -97,15 +103,15 @@ def _shape(text: str, feats: dict[str, float]) -> None:
     feats[f"tex:{_bucket(tex, (1, 3, 6, 10, 16, 30))}"] = 1.0
     if n:
         feats[f"texd:{_bucket(1000.0 * tex / n, (1, 10, 25, 50, 80))}"] = 1.0
-    nums = sum(ch.isdigit() for ch in text)
+    nums = len(DIGIT_RE.findall(text))
     feats[f"num:{_bucket(nums, (1, 3, 6, 12, 24))}"] = 1.0
     feats[f"q:{min(text.count('?'), 3)}"] = 1.0
     feats[f"nl:{_bucket(text.count(chr(10)), (1, 3, 8, 20))}"] = 1.0
-    letters = [ch for ch in text if ch.isalpha()]
+    letters = "".join(LETTER_RE.findall(text))
     if letters:
-        if all(ch.islower() for ch in letters) and not text.rstrip().endswith(("?", ".", "!")):
+        if letters.islower() and not text.rstrip().endswith(("?", ".", "!")):
             feats["style:lower_bare"] = 1.0
-        if sum(ord(ch) > 127 for ch in letters) > len(letters) // 3:
+        if not letters.isascii() and len(letters.encode("utf-8", "surrogatepass")) > 1.4 * len(letters):
             feats["style:non_ascii"] = 1.0
     if "```" in text:
         feats["style:code_fence"] = 1.0
@@ -113,8 +119,14 @@ def _shape(text: str, feats: dict[str, float]) -> None:
 
 def _cues(words: list[str], feats: dict[str, float]) -> None:
     wordset = set(words)
-    for name, vocab in (("temporal", TEMPORAL), ("creative", CREATIVE), ("proof", PROOF), ("hard", HARD),
-                        ("currency", CURRENCY), ("smalltalk", SMALLTALK)):
+    for name, vocab in (
+        ("temporal", TEMPORAL),
+        ("creative", CREATIVE),
+        ("proof", PROOF),
+        ("hard", HARD),
+        ("currency", CURRENCY),
+        ("smalltalk", SMALLTALK),
+    ):
         hits = len(wordset & vocab)
         if hits:
             feats[f"cue:{name}:{min(hits, 3)}"] = 1.0
@@ -134,7 +146,7 @@ def extract(text: str) -> dict[str, float]:
             feats[f"f2:{words[0]} {words[1]}"] = 1.0
     _cues(words, feats)
     grams: set[str] = {f"w:{t}" for t in toks}
-    grams.update(f"b:{a} {b}" for a, b in zip(toks, toks[1:]))
+    grams.update(f"b:{a} {b}" for a, b in zip(toks, toks[1:], strict=False))
     if grams:
         scale = 1.0 / math.sqrt(len(grams))  # long prompts must not get larger logits just for being long
         for g in grams:

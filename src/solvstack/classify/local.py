@@ -11,7 +11,7 @@ the level and its probability. Typical cost is well under 1 ms on one core.
 Multi-turn: the last user turn is classified on its own, except for a short follow-up, where a few
 explicit rules use the earlier turns (:meth:`LocalClassifier._follow_up`):
 
-- thanks / ok / great            -> NO, whatever came before;
+- thanks / ok / great (only such words) -> NO, whatever came before;
 - "prove it", "make it rigorous" -> HIGH;
 - "why?", "explain", "show steps" -> one step up from the earlier level (NO -> LOW, LOW -> HIGH);
 - anything else short and referring back ("what about its latest version?", "and for n = 5?"): the
@@ -27,22 +27,30 @@ import time
 from pathlib import Path
 
 from solvstack.classify.base import Classifier, Conversation
-from solvstack.classify.features import extract
+from solvstack.classify.features import clip, extract, word_set
 from solvstack.levels import Decision, Level
 
 MODEL_PATH = Path(__file__).with_name("model") / "local.json"
 
 _WORD_RE = re.compile(r"[a-z']+")
-_THANKS = re.compile(
-    r"^(?:thanks?(?: you)?(?: (?:so|very) much)?|thx|ty|cheers|great|perfect|awesome|cool|nice|ok(?:ay)?|got it|"
-    r"makes sense|that (?:helps|helped|works|worked)|appreciated?|much appreciated|bye|goodbye|good night)"
-    r"(?:[ ,]+(?:thanks?|a lot|again|so much|man|mate|buddy|that'?s? (?:all|it|great|helpful)|bye))*[\s!.:)]*$"
+
+_ACK_WORDS = word_set(
+    "thanks thank thx ty you so much very a lot again ok okay k great perfect awesome cool nice got it "
+    "that that's helps helped works worked appreciate appreciated bye goodbye good night cheers man mate "
+    "lol wow amazing excellent brilliant wonderful sounds all alright fine sure yes yep really for the "
+    "help"
+)
+_ACK_CORE = word_set(
+    "thanks thank thx ty great perfect awesome cool nice ok okay appreciate appreciated bye goodbye "
+    "cheers amazing excellent brilliant wonderful alright"
 )
 _RIGOR = re.compile(
     r"\b(?:prove|proof|rigou?r(?:ous|ously)?|formal(?:ly)?|derive|derivation|justify|step[- ]by[- ]step"
     r"|in (?:full|more) detail|general(?:ize|ise)|for all n|every case)\b"
 )
-_WHY = re.compile(r"^(?:but |and |ok |okay |so )?(?:why|how come|how so|explain|show (?:your|the) (?:work|steps)|how)\b")
+_WHY = re.compile(
+    r"^(?:but |and |ok |okay |so )?(?:why|how come|how so|explain|show (?:your|the) (?:work|steps)|how)\b"
+)
 _REFERS_BACK = re.compile(r"\b(?:it|its|it's|that|this|those|these|them|they|one|same|what about|how about|and)\b")
 _ESCALATE = {Level.NO: Level.LOW, Level.LOW: Level.HIGH, Level.HIGH: Level.HIGH, Level.RAG: Level.RAG}
 FOLLOW_UP_WORDS = 12
@@ -87,7 +95,7 @@ class LocalClassifier(Classifier):
         top = max(scores)
         exps = [math.exp(s - top) for s in scores]
         total = sum(exps)
-        return {lvl: e / total for lvl, e in zip(self.levels, exps)}
+        return {lvl: e / total for lvl, e in zip(self.levels, exps, strict=False)}
 
     def _best(self, text: str) -> tuple[Level, float]:
         probs = self.probabilities(text)
@@ -95,7 +103,7 @@ class LocalClassifier(Classifier):
         return level, probs[level]
 
     def _decide(self, conv: Conversation) -> tuple[Level, float]:
-        prompt = conv.prompt if isinstance(conv.prompt, str) else str(conv.prompt)
+        prompt = clip(conv.prompt if isinstance(conv.prompt, str) else str(conv.prompt))  # O(1) for 10 MB
         if conv.earlier and prompt.strip():
             follow = self._follow_up(prompt, conv)
             if follow is not None:
@@ -110,16 +118,16 @@ class LocalClassifier(Classifier):
         words = _WORD_RE.findall(text)
         if len(words) > FOLLOW_UP_WORDS:
             return None
-        if _THANKS.match(text):
-            return Level.NO, 0.95
+        if words and set(words) <= _ACK_WORDS and set(words) & _ACK_CORE:
+            return Level.NO, 0.95  # "thanks!", "ok great, thank you": nothing left to reason about
         own_level, own_conf = self._best(prompt)
         if own_level is Level.RAG and own_conf >= 0.6:
             return own_level, own_conf  # "what about its latest version?" is about fresh facts on its own
-        previous, _ = self._best(conv.earlier[-1])
+        previous, _ = self._best(clip(conv.earlier[-1]))
         if _RIGOR.search(text):
             return Level.HIGH, max(0.8, own_conf if own_level is Level.HIGH else 0.0)
         if _WHY.match(text):
             return _ESCALATE[previous], 0.7
         if _REFERS_BACK.search(text) or len(words) <= 4:
-            return self._best(conv.earlier[-1] + "\n" + prompt)
+            return self._best(clip(conv.earlier[-1]) + "\n" + prompt)
         return None
