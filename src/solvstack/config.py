@@ -169,5 +169,9 @@ def run(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
+    from solvstack.deployments import check_command  # vllm/*.yaml and their model_list entries
+
+    if check_command(args.config, raw):
+        return 2
     print(f"{args.config}: ok ({len(raw.get('model_list') or [])} deployments, classifier {cfg.classifier.kind})")
     return 0
