@@ -88,6 +88,11 @@ def run(args: argparse.Namespace) -> int:
 
 def plan_backends(args: argparse.Namespace, python: Path) -> UpPlan:
     """The backends to start. The seam: GPU deployments add one ``BackendSpec`` each here."""
+    from solvstack.launcher import gpu_backends  # vllm/*.yaml on GPUs; None: the CPU embedded default
+
+    gpu = gpu_backends(args.config, say)
+    if gpu is not None:
+        return UpPlan(backends=gpu, proxy_env={})
     model = get_model(args.model)
     _require_free_port(args.vllm_port, "--vllm-port")
     say(f"preparing model {model.name} (the first run converts it, 1-2 min)")
