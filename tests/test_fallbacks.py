@@ -152,7 +152,9 @@ def test_short_prompt_stays_on_small_local_model(fb, backends):
 
 def test_escalate_high_to_cloud_group(fb, backends):
     local, cloud = backends
+    before = total(scrape(fb), "solv_escalations_total", from_group="qwen3-escalating")
     r = chat(fb, "qwen3-escalating", "/think prove that there are infinitely many primes")
+    assert total(scrape(fb), "solv_escalations_total", from_group="qwen3-escalating") - before == 1
     assert r.headers["x-solv-escalated-from"] == "qwen3-escalating"
     assert r.headers["x-solv-level"] == "HIGH"
     body = only(cloud)

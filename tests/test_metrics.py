@@ -6,6 +6,10 @@ other test modules in the same session do not matter.
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
+
 import httpx
 import pytest
 from prometheus_client import CollectorRegistry
@@ -109,3 +113,45 @@ def test_bad_hook_fields_become_bounded_labels():
 def test_deployment_and_decision_read_from_litellm_kwargs(kwargs, expect):
     assert deployment_of(kwargs) == expect
     assert solv_info(kwargs).get("level") in (None, "NO")
+
+
+# --- docs/grafana-dashboard.json asks only for series and labels that exist ---------------------------
+DASHBOARD = Path(__file__).resolve().parents[1] / "docs" / "grafana-dashboard.json"
+SERIES = re.compile(r"\b((?:solv|litellm)_[a-z_]+)")
+GROUPING = re.compile(r"\bby \(([^)]*)\)")
+MATCHER = re.compile(r"([a-z_]+)\s*(?:=|!=|=~|!~)\s*\"")
+
+
+def dashboard_queries() -> list[str]:
+    dash = json.loads(DASHBOARD.read_text())
+    return [t["expr"] for p in dash["panels"] for t in p["targets"]]
+
+
+def series_labels(name: str) -> set[str]:
+    """The label names a series really has: solv's from SolvMetrics, LiteLLM's from its own table."""
+    base = re.sub(r"_(bucket|count|sum|total)$", "", name)
+    if base.startswith("solv_"):
+        m = SolvMetrics(CollectorRegistry())
+        metric = {mt.describe()[0].name: mt for mt in vars(m).values()}[base]
+        return set(metric._labelnames) | {"le"}
+    from litellm.types.integrations.prometheus import PrometheusMetricLabels
+
+    return set(PrometheusMetricLabels.get_labels(base)) | {"le"}  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("expr", dashboard_queries())
+def test_dashboard_queries_use_real_series_and_labels(expr):
+    names = set(SERIES.findall(expr))
+    assert names, expr
+    used = {lab.strip() for g in GROUPING.findall(expr) for lab in g.split(",")} | set(MATCHER.findall(expr))
+    for name in names:
+        assert used <= series_labels(name), f"{name} has no label {used - series_labels(name)}"
+
+
+def test_dashboard_solv_series_appear_on_the_proxy(client, rec):
+    chat(client, "qwen", "what is the capital of France, and why did it become the capital?")
+    scraped = {n for n, _ in scrape(client)}
+    for expr in dashboard_queries():
+        for name in SERIES.findall(expr):
+            if name.startswith("solv_") and "escalations" not in name:  # escalations: tests/test_fallbacks.py
+                assert name in scraped or f"{name}_total" in scraped, name
