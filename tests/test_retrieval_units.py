@@ -243,3 +243,21 @@ async def test_unexpected_exception_in_a_retriever_never_fails_the_request():
 
     _, status = await run(augmenter(Broken(), Fake("tavily", [r(1)])))
     assert status["search_fallback"] == "broken:error>tavily"
+
+
+# -- the SearXNG container's settings ---------------------------------------------------------------
+def test_searxng_settings_ready_for_the_compose_stack():
+    import tomllib
+
+    import yaml
+
+    root = Path(__file__).resolve().parents[1] / "searxng"
+    s = yaml.safe_load((root / "settings.yml").read_text())
+    assert s["use_default_settings"] is True
+    assert "json" in s["search"]["formats"]  # LiteLLM asks for format=json
+    assert s["server"]["limiter"] is False and s["server"]["bind_address"] == "0.0.0.0"
+    assert s["server"]["secret_key"] == "ultrasecretkey"  # SearXNG refuses to start until $SEARXNG_SECRET is set
+    retrieval = yaml.safe_load((root.parent / "litellm_config.yaml").read_text())["solv"]["retrieval"]
+    assert s["outgoing"]["max_request_timeout"] < retrieval["provider_timeout_s"]  # answers within its share
+    limiter = tomllib.loads((root / "limiter.toml").read_text())
+    assert "172.16.0.0/12" in limiter["botdetection"]["ip_lists"]["pass_ip"]  # the compose network
