@@ -33,3 +33,13 @@ bench: setup vllm
 
 clean:
 	rm -rf $(VENV) .venv-vllm
+
+# Opt-in, not part of `make test`: a real Open WebUI (PyPI, ~7 GB with torch, own venv) pointed at the
+# real proxy, driven in Debian's headless chromium (apt-get install chromium). Screenshot: test-artifacts/.
+OPENWEBUI_VENV := .venv-openwebui
+.PHONY: openwebui-test
+openwebui-test: setup
+	@test -x /usr/bin/chromium || { echo "needs Debian's chromium: apt-get install -y chromium" >&2; exit 1; }
+	test -x $(OPENWEBUI_VENV)/bin/open-webui || { $(PY) -m venv $(OPENWEBUI_VENV) && \
+	  $(OPENWEBUI_VENV)/bin/pip install --disable-pip-version-check -q open-webui==0.12.4 playwright==1.65.2; }
+	SOLV_OPENWEBUI_VENV=$(CURDIR)/$(OPENWEBUI_VENV) $(BIN)/python -m pytest -m openwebui tests/openwebui/check_openwebui.py
