@@ -1,0 +1,1 @@
+"""Opt-in Open WebUI browser test (make openwebui-test)."""
