@@ -18,7 +18,7 @@ Everything else (``/v1/completions`` autocomplete, embeddings, ...) returns at t
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any, Protocol
 
 from litellm.integrations.custom_logger import CustomLogger
@@ -130,7 +130,7 @@ class ThinkingHook(CustomLogger):
 
     async def async_post_call_streaming_iterator_hook(
         self, user_api_key_dict: Any, response: Any, request_data: dict,
-    ) -> AsyncIterator[Any]:
+    ) -> AsyncGenerator[Any, None]:
         """A stream the model server cut ends with an error event, not LiteLLM's synthetic "stop"."""
         async for chunk in guard_stream(response, str(request_data.get("model"))):
             yield chunk

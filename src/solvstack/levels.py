@@ -10,7 +10,7 @@ import enum
 from dataclasses import dataclass
 
 
-class Level(str, enum.Enum):
+class Level(enum.StrEnum):
     """HIGH: think hard. LOW: think a little. NO: answer directly. RAG: search the web first."""
 
     HIGH = "HIGH"
