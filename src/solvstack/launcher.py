@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 import socket
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -143,3 +143,18 @@ def gpu_backends(config: Path, echo: Callable[[str], None], nvml: Any = None) ->
     if problems:
         raise LaunchError("the proxy config and vllm/ disagree, nothing started:\n  " + "\n  ".join(problems))
     return [p.spec for p in plan.servers]
+
+
+def cpu_replicas(model_dir: Path, served_name: str, ports: list[int], args: tuple[str, ...] = (),
+                 cpus: int | None = None) -> list[BackendSpec]:
+    """N vLLM CPU replicas of one model, each pinned to its own slice of cores (the CPU analogue of
+    one server per GPU; used by the routing tests and ``bench/routing.py``)."""
+    total = cpus or os.cpu_count() or 1
+    share = max(1, total // len(ports))
+    specs = []
+    for i, port in enumerate(ports):
+        first = (i * share) % total
+        cores = str(first) if share == 1 else f"{first}-{first + share - 1}"
+        spec = BackendSpec.cpu(model_dir, served_name=served_name, port=port, args=args)
+        specs.append(replace(spec, env={**spec.env, "VLLM_CPU_OMP_THREADS_BIND": cores}))
+    return specs
