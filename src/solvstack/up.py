@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import socket
 import sys
 import time
@@ -29,6 +30,8 @@ from solvstack.embedded.supervisor import Shutdown, Supervisor, shutdown_on_sign
 
 EMBEDDED_API_BASE_ENV = "SOLV_EMBEDDED_API_BASE"  # litellm_config.yaml reads the default's api_base
 PROGRESS_EVERY_S = 5.0
+# "(APIServer pid=42) INFO 11-23 05:27:49 [compilation.py:317] msg" -> "INFO msg"
+_VLLM_LOG_PREFIX = re.compile(r"^\(\w+ pid=\d+\) (\w+) \d\d-\d\d [\d:]+ \[[^\]]*\] ")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -139,7 +142,8 @@ class Throttled:
         if p.elapsed_s < self._next:
             return
         self._next = p.elapsed_s + self.every_s
-        last = f"  | {p.last_line[:110]}" if p.last_line else ""
+        line = _VLLM_LOG_PREFIX.sub(r"\1 ", p.last_line)
+        last = f"  | {line[:110]}" if line else ""
         say(f"{p.name}: waiting {p.elapsed_s:4.0f} s{last}")
 
 
