@@ -97,7 +97,7 @@ class MetricsScraper:
     def __init__(self, interval_s: float = 1.0, timeout_s: float = 0.5, client: httpx.AsyncClient | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.interval_s, self.timeout_s, self.clock = interval_s, timeout_s, clock
-        self._client = client
+        self._client, self._owns_client = client, client is None
         self._targets: dict[str, str] = {}
         self._latest: dict[str, VllmMetrics] = {}
         self._down: set[str] = set()
@@ -125,6 +125,9 @@ class MetricsScraper:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
+        if self._owns_client and self._client is not None:
+            await self._client.aclose()
+            self._client = None
 
     async def scrape_once(self) -> None:
         """Scrape all watched replicas concurrently; failures keep the old sample (it goes stale)."""
