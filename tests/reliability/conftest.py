@@ -1,0 +1,105 @@
+"""Fixtures of the reliability suite: a hardened proxy with every solv hook on, its log, its secrets.
+
+The *hardened* proxy is the repo's config with:
+
+- ``qwen``: a qwen3-family group on a recording backend (what the hostile corpus is checked against);
+- ``cloud``: an ``openai/`` group on the same backend whose key comes from ``OPENAI_API_KEY``, so a
+  real provider key travels through the proxy (and must never show up in its log);
+- ``judge``: the LLM classifier's model group on a backend of its own (``solv.classifier.kind: llm``,
+  so the judge is asked for every request), which tests make hang or answer garbage;
+- ``LITELLM_LOG=DEBUG``, so the log the secrets are searched in is as verbose as an operator's.
+
+``SOLV_RELIABILITY_SCALE`` (default 1: sized for CI) multiplies the load of the fault tests.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from solvstack.proxyproc import ProxyProcess
+from tests.support.backend import Behaviour, RecordingBackend
+from tests.support.proxy import MASTER_KEY, deployment, start_proxy, write_variant
+
+JUDGE_TIMEOUT_S = 1.0
+
+
+def scale() -> float:
+    """The load multiplier from ``SOLV_RELIABILITY_SCALE`` (1 = CI size, 10 = the full run)."""
+    raw = os.environ.get("SOLV_RELIABILITY_SCALE", "1")
+    try:
+        value = float(raw)
+    except ValueError:
+        raise pytest.UsageError(f"SOLV_RELIABILITY_SCALE={raw!r} is not a number; use e.g. 1 (CI) or 10") from None
+    if value <= 0:
+        raise pytest.UsageError(f"SOLV_RELIABILITY_SCALE={raw!r} must be > 0; use e.g. 1 (CI) or 10")
+    return value
+
+
+@dataclass(frozen=True)
+class Secrets:
+    """Secrets the hardened proxy holds; none may appear in its log or in any response."""
+
+    master_key: str
+    openai_key: str
+    tavily_key: str
+
+    def all(self) -> dict[str, str]:
+        return {"LITELLM_MASTER_KEY": self.master_key, "OPENAI_API_KEY": self.openai_key,
+                "TAVILY_API_KEY": self.tavily_key}
+
+
+@dataclass
+class Hardened:
+    """The hardened proxy and what stands behind it."""
+
+    proxy: ProxyProcess
+    backend: RecordingBackend
+    judge: RecordingBackend
+    secrets: Secrets
+
+    @property
+    def log(self) -> str:
+        return Path(self.proxy.log_path).read_text(errors="replace")
+
+    def client(self, timeout: float = 60) -> httpx.Client:
+        return httpx.Client(base_url=self.proxy.url, timeout=timeout,
+                            headers={"Authorization": f"Bearer {self.secrets.master_key}"})
+
+
+def judge_ok() -> Behaviour:
+    return Behaviour(content="NO")
+
+
+@pytest.fixture(scope="session")
+def hardened(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hardened]:
+    keys = Secrets(MASTER_KEY, f"sk-proj-{secrets.token_hex(20)}", f"tvly-{secrets.token_hex(16)}")
+    with RecordingBackend("hostile") as backend, RecordingBackend("judge") as judge:
+        judge.behaviour = judge_ok()
+        models = [deployment("qwen", backend.url, "qwen3"),
+                  {"model_name": "cloud", "model_info": {"solv_thinking": "reasoning-effort"},
+                   "litellm_params": {"model": "openai/gpt-5-mini", "api_base": backend.url,
+                                      "api_key": "os.environ/OPENAI_API_KEY"}},
+                  deployment("judge", judge.url, "none")]
+        solv = {"classifier": {"kind": "llm", "llm": {"model": "judge", "timeout_s": JUDGE_TIMEOUT_S}}}
+        cfg = write_variant(tmp_path_factory.mktemp("hardened"), models, solv=solv)
+        proxy = start_proxy(cfg, env={**keys.all(), "LITELLM_LOG": "DEBUG"})
+        try:
+            yield Hardened(proxy, backend, judge, keys)
+        finally:
+            proxy.stop()
+
+
+@pytest.fixture
+def hard(hardened: Hardened) -> Hardened:
+    """The hardened proxy with both backends emptied and back to normal behaviour."""
+    hardened.backend.clear()
+    hardened.judge.clear()
+    hardened.judge.behaviour = judge_ok()
+    return hardened
