@@ -55,8 +55,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--startup-timeout", type=float, default=600.0, help="seconds each vLLM server may take to answer /health"
     )
-    parser.add_argument("--proxy-timeout", type=float, default=180.0,
-                        help="seconds the proxy may take to answer /health/liveliness")  # fmt: skip
+    parser.add_argument(
+        "--proxy-timeout", type=float, default=180.0, help="seconds the proxy may take to answer /health/liveliness"
+    )
 
 
 @dataclass(frozen=True)
@@ -72,13 +73,15 @@ def run(args: argparse.Namespace) -> int:
     started = time.monotonic()
     try:
         with shutdown_on_signals(), Supervisor() as sup:
-            _check_config(args.config, args.model)
+            _check_config(args.config)
             python = find_vllm_python()
             plan = plan_backends(args, python)
             _start_backends(sup, plan.backends, python, args)
             proxy = _start_proxy(sup, args, plan.proxy_env)
-            say(f"ready in {time.monotonic() - started:.0f} s: proxy http://127.0.0.1:{args.port} "
-                f"(pid {proxy.pid}); Ctrl-C stops everything")  # fmt: skip
+            say(
+                f"ready in {time.monotonic() - started:.0f} s: proxy http://127.0.0.1:{args.port} "
+                f"(pid {proxy.pid}); Ctrl-C stops everything"
+            )
             sup.watch()
     except (KeyboardInterrupt, Shutdown) as why:
         say(f"stopped ({type(why).__name__} {why})".rstrip())
@@ -97,6 +100,7 @@ def plan_backends(args: argparse.Namespace, python: Path) -> UpPlan:
     if gpu is not None:
         return UpPlan(backends=gpu, proxy_env={})
     model = get_model(args.model)
+    _warn_if_unrouted(args.config, model.served_name)
     _require_free_port(args.vllm_port, "--vllm-port")
     say(f"preparing model {model.name} (the first run converts it, 1-2 min)")
     model_dir = prepare_in_venv(model.name, python=python, cache_dir=args.cache_dir, echo=say)
@@ -122,9 +126,16 @@ def _start_proxy(sup: Supervisor, args: argparse.Namespace, extra_env: dict[str,
         exe = litellm_executable()
     except ProxyFailed as exc:
         raise EmbeddedError(str(exc)) from exc
-    argv = [exe, "--config", str(args.config), "--port", str(args.port)]
-    proxy = ManagedProcess("litellm proxy", argv, env=proxy_env(extra_env),
-                           health_url=f"http://127.0.0.1:{args.port}/health/liveliness")  # fmt: skip
+    config = args.config.resolve()
+    argv = [exe, "--config", str(config), "--port", str(args.port)]
+    # cwd: LiteLLM imports the config's callbacks (plugins/...) relative to the working directory
+    proxy = ManagedProcess(
+        "litellm proxy",
+        argv,
+        env=proxy_env(extra_env),
+        cwd=config.parent,
+        health_url=f"http://127.0.0.1:{args.port}/health/liveliness",
+    )
     say(f"starting {' '.join(argv)} ({', '.join(f'{k}={v}' for k, v in extra_env.items())})")
     seconds = sup.start(proxy, timeout=args.proxy_timeout, on_progress=Throttled())
     say(f"proxy ready after {seconds:.0f} s")
@@ -147,13 +158,17 @@ class Throttled:
         say(f"{p.name}: waiting {p.elapsed_s:4.0f} s{last}")
 
 
-def _check_config(config: Path, model_name: str) -> None:
+def _check_config(config: Path) -> None:
     if not config.is_file():
         raise EmbeddedError(f"config {config} not found: run from the repo root or pass --config")
-    served = get_model(model_name).served_name
+
+
+def _warn_if_unrouted(config: Path, served: str) -> None:
     if f"hosted_vllm/{served}" not in config.read_text():
-        say(f"warning: {config} has no deployment with model hosted_vllm/{served}; requests "
-            f"for it will fail. Add one, or pick the model the config names with --model.")  # fmt: skip
+        say(
+            f"warning: {config} has no deployment with model hosted_vllm/{served}; requests "
+            f"for it will fail. Add one, or pick the model the config names with --model."
+        )
 
 
 def _require_free_port(port: int, flag: str) -> None:

@@ -65,9 +65,15 @@ def prepare_smollm2(cache_dir: Path | None = None) -> Path:
     the model card (temperature 0.2, top_p 0.9).
     """
     out = models_dir(cache_dir) / "smollm2-135m"
-    return _build_once(out, "smollm2-135m", lambda tmp: _convert_gguf(
-        _packaged_smollm2_gguf(), tmp, generation={"temperature": 0.2, "top_p": 0.9},
-    ))  # fmt: skip
+    return _build_once(
+        out,
+        "smollm2-135m",
+        lambda tmp: _convert_gguf(
+            _packaged_smollm2_gguf(),
+            tmp,
+            generation={"temperature": 0.2, "top_p": 0.9},
+        ),
+    )
 
 
 def prepare_gemma(cache_dir: Path | None = None) -> Path:
@@ -77,11 +83,18 @@ def prepare_gemma(cache_dir: Path | None = None) -> Path:
     ``<end_of_turn>`` as a second EOS.
     """
     out = models_dir(cache_dir) / "gemma3-270m"
-    return _build_once(out, "gemma3-270m", lambda tmp: _convert_gguf(
-        _assemble_gemma_gguf(tmp / "gguf"), tmp,
-        chat_template=template_path("gemma3.jinja").read_text(),
-        add_bos_token=True, eos_token_id=GEMMA_EOS_IDS, drop_source=True,
-    ))  # fmt: skip
+    return _build_once(
+        out,
+        "gemma3-270m",
+        lambda tmp: _convert_gguf(
+            _assemble_gemma_gguf(tmp / "gguf"),
+            tmp,
+            chat_template=template_path("gemma3.jinja").read_text(),
+            add_bos_token=True,
+            eos_token_id=GEMMA_EOS_IDS,
+            drop_source=True,
+        ),
+    )
 
 
 def prepare_dummy_llama(cache_dir: Path | None = None) -> Path:
@@ -236,10 +249,18 @@ def _write_dummy_llama(tokenizer_source: Path, out: Path) -> None:
 
     vocab = AutoConfig.from_pretrained(tokenizer_source).vocab_size
     config = LlamaConfig(
-        vocab_size=vocab, hidden_size=512, intermediate_size=1408, num_hidden_layers=8,
-        num_attention_heads=8, num_key_value_heads=8, max_position_embeddings=8192,
-        bos_token_id=2, eos_token_id=GEMMA_EOS_IDS, pad_token_id=0, tie_word_embeddings=True,
-    )  # fmt: skip
+        vocab_size=vocab,
+        hidden_size=512,
+        intermediate_size=1408,
+        num_hidden_layers=8,
+        num_attention_heads=8,
+        num_key_value_heads=8,
+        max_position_embeddings=8192,
+        bos_token_id=2,
+        eos_token_id=GEMMA_EOS_IDS,
+        pad_token_id=0,
+        tie_word_embeddings=True,
+    )
     config.architectures = ["LlamaForCausalLM"]
     config.dtype = "bfloat16"
     config.save_pretrained(out)

