@@ -159,6 +159,7 @@ class TavilyServer(_SearchServer):
 def _handler(server: _SearchServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        wbufsize = 1 << 16  # headers and body leave in one write: no Nagle / delayed-ACK stall per response
 
         def log_message(self, *args: object) -> None:
             pass
@@ -184,8 +185,9 @@ def _handler(server: _SearchServer) -> type[BaseHTTPRequestHandler]:
                 self.send_header("content-length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
+                self.wfile.flush()
             except OSError:  # the client gave up (a timeout under test)
-                pass
+                self.close_connection = True
 
         do_GET = _serve
         do_POST = _serve
@@ -240,3 +242,24 @@ def assert_inert(entries: list[Entry]) -> None:
         for field_ in (e.title, e.url, e.date or "", e.text):
             for pattern in FORBIDDEN:
                 assert not pattern.search(field_), f"{pattern.pattern!r} survived in {field_!r}"
+
+
+def main() -> None:
+    """Serve in a process of its own (benchmarks): ``python -m tests.support.search_servers searxng PORT``.
+
+    Answers every query with five fixed results of realistic size and records nothing.
+    """
+    import sys
+
+    kind, port = sys.argv[1], int(sys.argv[2])
+    server: _SearchServer = (SearxngServer(port, keep=False) if kind == "searxng"
+                             else TavilyServer(port=port, keep=False))
+    server.behaviour.results = [hit(f"Result {i}: a realistic page title about the query",
+                                    f"https://site{i}.example/articles/{i}", "lorem ipsum dolor sit amet " * 12,
+                                    "2026-11-01T00:00:00") for i in range(5)]
+    print(server.url, flush=True)
+    server._server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
