@@ -96,7 +96,10 @@ def wait_healthy(url: str, proc: subprocess.Popen[bytes]) -> None:
 
 
 def test_open_webui_lists_the_proxy_models(openwebui):
-    models = httpx.get(f"{openwebui}/api/models", timeout=60).json()
+    # WEBUI_AUTH=False: signing in with any credentials yields the single local admin's token
+    token = httpx.post(f"{openwebui}/api/v1/auths/signin", json={"email": "", "password": ""},
+                       timeout=60).json()["token"]
+    models = httpx.get(f"{openwebui}/api/models", headers={"Authorization": f"Bearer {token}"}, timeout=60).json()
     assert MODEL in {m["id"] for m in models["data"]}
 
 
