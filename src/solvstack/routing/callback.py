@@ -68,8 +68,8 @@ class RoutingFilter(CustomLogger):
         call_id = str(kwargs.get("litellm_call_id") or "")
         if call_id:
             self.inflight.begin(call_id, chosen)
-        if choice.reason == "only" and not tried:
-            return [choice.deployment]  # no choice was made: counted, but no header and no log line
+        if choice.reason == "only" and not tried and _group_size(kwargs) <= 1:
+            return [choice.deployment]  # a one-replica group: counted, but no header and no log line
         if call_id:
             self._remember(call_id, reason)
         log.info("solv route group=%s replica=%s reason=%s key=%s load=%s", model, self._names[chosen], reason,
@@ -144,6 +144,13 @@ def _failed_this_request(kwargs: Mapping[str, Any]) -> frozenset[str]:
     if not isinstance(previous, (list, tuple)):
         return frozenset()
     return frozenset(str(p["deployment_id"]) for p in previous if isinstance(p, Mapping) and p.get("deployment_id"))
+
+
+def _group_size(kwargs: Mapping[str, Any]) -> int:
+    """Deployments configured for the group (LiteLLM's ``model_group_size``), cooled-down ones included."""
+    metadata = kwargs.get("metadata") or kwargs.get("litellm_metadata") or {}
+    size = metadata.get("model_group_size") if isinstance(metadata, Mapping) else None
+    return size if isinstance(size, int) else 1
 
 
 def _replica_of(kwargs: Mapping[str, Any]) -> str | None:
