@@ -10,6 +10,8 @@ fixed results per query) and two proxies on the repo's config: *stock* (no callb
 - ``solv_no_search``: ``/no_search <prompt>`` (classifier and hook, no search)
 - ``solv_search``:    ``/search <prompt>`` with a query never seen before (SearXNG called every time)
 - ``solv_cached``:    ``/search <prompt>`` repeated (served from the search cache)
+- ``stock_rag_size``: stock LiteLLM sent the very messages solv forwards after a search (instructions
+  and five fenced results): what the bigger prompt alone costs LiteLLM, without any solv code
 
 Prints p50/p99/RPS of each, then ``added_search_p50_ms`` / ``added_search_p99_ms`` (search minus
 no_search) and ratios against stock from the same run.
@@ -33,15 +35,31 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 from tests.support.proxy import MASTER_KEY, deployment, free_port, start_proxy, write_variant  # noqa: E402
+from tests.support.search_servers import bench_results  # noqa: E402
+
+from solvstack.retrieval.context import Caps, inject, new_token, render  # noqa: E402
 
 TOPICS = ["release date of the next Debian version", "weather in Oslo tomorrow", "latest vLLM release notes",
           "who won the chess olympiad", "price of copper this week", "opening hours of the Prado museum"]
-Prompt = Callable[[int], str]
-SCENARIOS: dict[str, tuple[str, Prompt]] = {
-    "stock": ("stock", lambda i: f"{TOPICS[i % len(TOPICS)]} #{i}"),
-    "solv_no_search": ("solv", lambda i: f"/no_search {TOPICS[i % len(TOPICS)]} #{i}"),
-    "solv_search": ("solv", lambda i: f"/search {TOPICS[i % len(TOPICS)]} #{i} {time.monotonic_ns()}"),
-    "solv_cached": ("solv", lambda i: f"/search {TOPICS[i % len(TOPICS)]}"),
+Messages = Callable[[int], list[dict[str, str]]]
+
+
+def user(text: Callable[[int], str]) -> Messages:
+    return lambda i: [{"role": "user", "content": text(i)}]
+
+
+def as_forwarded(i: int) -> list[dict[str, str]]:
+    """What solv sends the backend for a searched prompt (the same five results the server returns)."""
+    block, _ = render(bench_results(), Caps(), new_token())
+    return inject({"messages": [{"role": "user", "content": f"{TOPICS[i % len(TOPICS)]} #{i}"}]}, block)["messages"]
+
+
+SCENARIOS: dict[str, tuple[str, Messages]] = {
+    "stock": ("stock", user(lambda i: f"{TOPICS[i % len(TOPICS)]} #{i}")),
+    "solv_no_search": ("solv", user(lambda i: f"/no_search {TOPICS[i % len(TOPICS)]} #{i}")),
+    "solv_search": ("solv", user(lambda i: f"/search {TOPICS[i % len(TOPICS)]} #{i} {time.monotonic_ns()}")),
+    "solv_cached": ("solv", user(lambda i: f"/search {TOPICS[i % len(TOPICS)]}")),
+    "stock_rag_size": ("stock", as_forwarded),
 }
 
 
@@ -49,12 +67,12 @@ OUTCOMES: Counter[str] = Counter()  # x-solv-search values seen
 SEARCH_MS: list[float] = []  # x-solv-search-ms of uncached searches: the retrieval step alone
 
 
-async def load(url: str, n: int, concurrency: int, prompt: Prompt) -> tuple[list[float], float]:
+async def load(url: str, n: int, concurrency: int, messages: Messages) -> tuple[list[float], float]:
     lat: list[float] = []
     sem = asyncio.Semaphore(concurrency)
     async with httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {MASTER_KEY}"}, timeout=60) as c:
         async def one(i: int) -> None:
-            body = {"model": "m", "messages": [{"role": "user", "content": prompt(i)}]}
+            body = {"model": "m", "messages": messages(i)}
             async with sem:
                 t = time.perf_counter()
                 r = await c.post("/v1/chat/completions", json=body)
@@ -118,6 +136,8 @@ def main() -> None:
     print(f"added_search_p50_ms={pct(lat['solv_search'], 50) - pct(lat['solv_no_search'], 50):.2f} "
           f"added_search_p99_ms={pct(lat['solv_search'], 99) - pct(lat['solv_no_search'], 99):.2f} "
           f"added_cached_p50_ms={pct(lat['solv_cached'], 50) - pct(lat['solv_no_search'], 50):.2f}")
+    print(f"solv_cached_minus_stock_rag_size_p50_ms={pct(lat['solv_cached'], 50) - pct(lat['stock_rag_size'], 50):.2f} "
+          f"(the hook's own cost on a cached search: classifier, query, fencing)")
     print(f"p50_ratio_vs_stock: no_search={pct(lat['solv_no_search'], 50) / pct(lat['stock'], 50):.2f} "
           f"search={pct(lat['solv_search'], 50) / pct(lat['stock'], 50):.2f} "
           f"cached={pct(lat['solv_cached'], 50) / pct(lat['stock'], 50):.2f}; "

@@ -244,6 +244,17 @@ def assert_inert(entries: list[Entry]) -> None:
                 assert not pattern.search(field_), f"{pattern.pattern!r} survived in {field_!r}"
 
 
+BENCH_HITS = [hit(f"Result {i}: a realistic page title about the query", f"https://site{i}.example/articles/{i}",
+                  "lorem ipsum dolor sit amet " * 12, "2026-11-01T00:00:00") for i in range(5)]
+
+
+def bench_results() -> list[Any]:
+    """BENCH_HITS as the retrieval code's SearchResult (what LiteLLM makes of the server's answer)."""
+    from solvstack.retrieval.providers import SearchResult
+
+    return [SearchResult(h["title"], h["url"], h["content"], h["date"]) for h in BENCH_HITS]
+
+
 def main() -> None:
     """Serve in a process of its own (benchmarks): ``python -m tests.support.search_servers searxng PORT``.
 
@@ -254,9 +265,7 @@ def main() -> None:
     kind, port = sys.argv[1], int(sys.argv[2])
     server: _SearchServer = (SearxngServer(port, keep=False) if kind == "searxng"
                              else TavilyServer(port=port, keep=False))
-    server.behaviour.results = [hit(f"Result {i}: a realistic page title about the query",
-                                    f"https://site{i}.example/articles/{i}", "lorem ipsum dolor sit amet " * 12,
-                                    "2026-11-01T00:00:00") for i in range(5)]
+    server.behaviour.results = BENCH_HITS
     print(server.url, flush=True)
     server._server.serve_forever()
 
