@@ -12,7 +12,8 @@ Per chat request (``call_type == "acompletion"``):
    (``async_pre_call_deployment_hook``), so fallbacks to another family get their own switch;
 6. expose the decision as ``x-solv-*`` response headers and one log line.
 
-Everything else (``/v1/completions`` autocomplete, embeddings, ...) returns at the first line.
+Bodies of the wrong shape get a 400 first (:mod:`solvstack.validate`); ``/v1/completions`` gets only
+that check, everything else (embeddings, ...) returns at the first line.
 """
 
 from __future__ import annotations
@@ -31,10 +32,12 @@ from solvstack.levels import Decision, Level
 from solvstack.messages import conversation_of, last_user_index, rewrite_text
 from solvstack.overrides import Overrides, parse_overrides
 from solvstack.streams import guard_stream
+from solvstack.validate import chat_body_error, completion_body_error
 
 log = logging.getLogger("solv")
 
 CHAT_CALL_TYPES = frozenset({"acompletion", "completion"})
+TEXT_CALL_TYPES = frozenset({"atext_completion", "text_completion"})
 META_KEY = "solv"
 
 
@@ -52,12 +55,18 @@ class ThinkingHook(CustomLogger):
         self.cfg, self.classifier, self.augmenter = cfg, classifier, augmenter
 
     # -- before routing -------------------------------------------------------------------------
-    async def async_pre_call_hook(self, user_api_key_dict: Any, cache: Any, data: dict, call_type: str) -> dict:
-        if call_type not in CHAT_CALL_TYPES or not self.cfg.enabled:
-            return data
+    async def async_pre_call_hook(self, user_api_key_dict: Any, cache: Any, data: dict, call_type: str) -> dict | str:
         metadata = data.get("metadata")
-        if isinstance(metadata, dict) and metadata.get("solv_internal"):
-            return data  # our own judge call
+        if isinstance(metadata, dict):  # x-solv-* headers come from our decision, never from the client
+            metadata.pop(META_KEY, None)
+        if call_type in TEXT_CALL_TYPES:
+            return completion_body_error(data) or data
+        if call_type not in CHAT_CALL_TYPES:
+            return data
+        if error := chat_body_error(data):
+            return error  # LiteLLM answers 400 with it
+        if not self.cfg.enabled:
+            return data
         idx = last_user_index(data.get("messages"))
         if idx is None:
             return data  # nothing to classify; LiteLLM validates the body itself
