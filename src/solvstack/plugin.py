@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from solvstack import bodyguard
 from solvstack.classify.base import Classifier
 from solvstack.classify.cascade import Cascade
 from solvstack.classify.llm import LlmClassifier, router_complete
@@ -39,4 +40,5 @@ def build_hook(config_path: Path | None = None) -> ThinkingHook:
     path = config_path or find_config_path()
     raw = load_raw(path)
     cfg = parse_solv(raw, str(path))
+    bodyguard.install()  # a JSON body that is not an object: 400, not LiteLLM's 500
     return ThinkingHook(cfg, build_classifier(cfg), build_augmenter(raw, cfg))
