@@ -7,7 +7,7 @@ The *hardened* proxy is the repo's config with:
   real provider key travels through the proxy (and must never show up in its log);
 - ``judge``: the LLM classifier's model group on a backend of its own (``solv.classifier.kind: llm``,
   so the judge is asked for every request), which tests make hang or answer garbage;
-- ``LITELLM_LOG=DEBUG``, so the log the secrets are searched in is as verbose as an operator's.
+- logging at INFO (``hardened``) or DEBUG (``verbose``: the log the secrets are searched in).
 
 ``SOLV_RELIABILITY_SCALE`` (default 1: sized for CI) multiplies the load of the fault tests.
 """
@@ -17,6 +17,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -77,8 +78,9 @@ def judge_ok() -> Behaviour:
     return Behaviour(content="NO")
 
 
-@pytest.fixture(scope="session")
-def hardened(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hardened]:
+@contextmanager
+def hardened_proxy(dst: Path, log_level: str) -> Iterator[Hardened]:
+    """Start the hardened setup: two recording backends, fresh secrets, the proxy at ``log_level``."""
     keys = Secrets(MASTER_KEY, f"sk-proj-{secrets.token_hex(20)}", f"tvly-{secrets.token_hex(16)}")
     with RecordingBackend("hostile") as backend, RecordingBackend("judge") as judge:
         judge.behaviour = judge_ok()
@@ -88,12 +90,25 @@ def hardened(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hardened]:
                                       "api_key": "os.environ/OPENAI_API_KEY"}},
                   deployment("judge", judge.url, "none")]
         solv = {"classifier": {"kind": "llm", "llm": {"model": "judge", "timeout_s": JUDGE_TIMEOUT_S}}}
-        cfg = write_variant(tmp_path_factory.mktemp("hardened"), models, solv=solv)
-        proxy = start_proxy(cfg, env={**keys.all(), "LITELLM_LOG": "DEBUG"})
+        proxy = start_proxy(write_variant(dst, models, solv=solv), env={**keys.all(), "LITELLM_LOG": log_level})
         try:
             yield Hardened(proxy, backend, judge, keys)
         finally:
             proxy.stop()
+
+
+@pytest.fixture(scope="session")
+def hardened(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hardened]:
+    """At INFO, as in production (DEBUG writes every prompt, 10 MB ones too, several times)."""
+    with hardened_proxy(tmp_path_factory.mktemp("hardened"), "INFO") as h:
+        yield h
+
+
+@pytest.fixture(scope="module")
+def verbose(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hardened]:
+    """The same setup at DEBUG: the log to search for secrets."""
+    with hardened_proxy(tmp_path_factory.mktemp("verbose"), "DEBUG") as h:
+        yield h
 
 
 @pytest.fixture
