@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import subprocess
 import sys
@@ -34,6 +35,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # solvstack.retrieval imports litellm
 from tests.support.proxy import MASTER_KEY, deployment, free_port, start_proxy, write_variant  # noqa: E402
 from tests.support.search_servers import bench_results  # noqa: E402
 
