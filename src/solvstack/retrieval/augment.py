@@ -61,8 +61,8 @@ class SearchAugmenter:
             block, count = render(outcome.results, self.caps, new_token())
             data = inject(data, block)
         status.update(_status(outcome, count, (time.perf_counter() - start) * 1000))
-        log.info("solv search query=%r %s", query, " ".join(f"{k}={v}" for k, v in status.items()
-                                                            if k.startswith("search")))
+        log.debug("solv search query=%r", query)  # user text: not at INFO
+        log.info("solv search %s", " ".join(f"{k}={v}" for k, v in status.items() if k.startswith("search")))
         return data
 
     async def search(self, query: str) -> Outcome:
@@ -95,8 +95,9 @@ class SearchAugmenter:
                         return Outcome(results, r.name, failures)
                     reason = "empty"
             failures.append(f"{r.name}:{reason}")
-            log.warning("solv search: %s gave nothing (%s); %s", r.name, reason,
-                        "trying the next provider" if r is not self.retrievers[-1] else "answering without search")
+            # A missing key was reported at start-up; repeating it per request would only be noise.
+            log.log(logging.DEBUG if reason == "no-key" else logging.WARNING, "solv search: %s gave nothing (%s); %s",
+                    r.name, reason, "next provider" if r is not self.retrievers[-1] else "answering without search")
         return Outcome(failures=failures)
 
     def _key(self, query: str) -> str:
