@@ -251,3 +251,15 @@ def test_metrics_expose_the_scheduler(vllm_cpu_server: VllmEndpoint) -> None:
     text = httpx.get(f"{root}/metrics", timeout=30).text
     for name in ("vllm:num_requests_running", "vllm:num_requests_waiting", "vllm:prefix_cache_queries_total"):
         assert f"{name}{{" in text, name
+
+
+def test_master_key_is_generated_once_and_private(tmp_path, monkeypatch):
+    from solvstack.up import master_key_env
+
+    monkeypatch.delenv("LITELLM_MASTER_KEY", raising=False)
+    first = master_key_env(tmp_path)["LITELLM_MASTER_KEY"]
+    assert first.startswith("sk-solv-") and len(first) > 30
+    assert master_key_env(tmp_path)["LITELLM_MASTER_KEY"] == first  # stable across runs
+    assert (tmp_path / "master_key").stat().st_mode & 0o077 == 0
+    monkeypatch.setenv("LITELLM_MASTER_KEY", "sk-mine")
+    assert master_key_env(tmp_path) == {}  # the user's own key wins

@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import secrets
 import socket
 import sys
 import time
@@ -132,7 +133,7 @@ def _start_proxy(sup: Supervisor, args: argparse.Namespace, extra_env: dict[str,
     proxy = ManagedProcess(
         "litellm proxy",
         argv,
-        env=proxy_env(extra_env),
+        env=proxy_env({**extra_env, **master_key_env(args.cache_dir)}),
         cwd=config.parent,
         health_url=f"http://127.0.0.1:{args.port}/health/liveliness",
     )
@@ -140,6 +141,20 @@ def _start_proxy(sup: Supervisor, args: argparse.Namespace, extra_env: dict[str,
     seconds = sup.start(proxy, timeout=args.proxy_timeout, on_progress=Throttled())
     say(f"proxy ready after {seconds:.0f} s")
     return proxy
+
+
+def master_key_env(cache_dir: Path | None) -> dict[str, str]:
+    """Never run an open proxy: without LITELLM_MASTER_KEY, use a random key kept in the cache dir."""
+    if os.environ.get("LITELLM_MASTER_KEY"):
+        return {}
+    path = (cache_dir or default_cache_dir()) / "master_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(f"sk-solv-{secrets.token_urlsafe(24)}\n")
+    say(f"LITELLM_MASTER_KEY is not set: the proxy uses the key in {path} "
+        f"(export LITELLM_MASTER_KEY=$(cat {path}) for clients, or set your own)")
+    return {"LITELLM_MASTER_KEY": path.read_text().strip()}
 
 
 class Throttled:
