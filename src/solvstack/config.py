@@ -166,6 +166,10 @@ def run(args: argparse.Namespace) -> int:
     try:
         raw = load_raw(args.config)
         cfg = parse_solv(raw, str(args.config))
+        if cfg.retrieval:  # its own strict model and the search_tools it names, as at proxy start
+            from solvstack.retrieval.config import parse_retrieval, tool_specs
+
+            tool_specs(raw, parse_retrieval(cfg.retrieval, str(args.config)), str(args.config))
     except ConfigError as exc:
         print(exc, file=sys.stderr)
         return 2
