@@ -131,6 +131,14 @@ def test_unknown_search_provider_lists_litellm_providers():
         tool_specs({"search_tools": tools}, RetrievalConfig(providers=["x"]))
 
 
+def test_known_search_providers_match_the_pinned_litellm():
+    from litellm.types.utils import SearchProviders
+
+    from solvstack.retrieval.config import SEARCH_PROVIDERS
+
+    assert {p.value for p in SearchProviders} == SEARCH_PROVIDERS
+
+
 def test_missing_key_is_reported_once_with_the_fix(monkeypatch, caplog):
     monkeypatch.delenv("TAVILY_API_KEY", raising=False)
     monkeypatch.setenv("SEARXNG_API_BASE", "http://127.0.0.1:9")
@@ -261,3 +269,18 @@ def test_searxng_settings_ready_for_the_compose_stack():
     assert s["outgoing"]["max_request_timeout"] < retrieval["provider_timeout_s"]  # answers within its share
     limiter = tomllib.loads((root / "limiter.toml").read_text())
     assert "172.16.0.0/12" in limiter["botdetection"]["ip_lists"]["pass_ip"]  # the compose network
+
+
+def test_solv_check_validates_the_retrieval_section(tmp_path, capsys):
+    import argparse
+
+    import yaml
+
+    from solvstack.config import run
+
+    path = tmp_path / "litellm_config.yaml"
+    path.write_text(yaml.safe_dump({"model_list": [], "search_tools": TOOLS,
+                                    "solv": {"retrieval": {"providers": ["searxng", "bing"]}}}))
+    assert run(argparse.Namespace(config=path)) == 2
+    err = capsys.readouterr().err
+    assert "solv.retrieval.providers names 'bing'" in err and "(searxng, tavily)" in err

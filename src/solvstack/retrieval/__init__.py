@@ -1,28 +1,31 @@
 """RAG: classifier-triggered web search with cited, fenced context (SearXNG, Tavily, via LiteLLM).
 
 ``build_augmenter(raw_config, cfg)`` is called by :func:`solvstack.plugin.build_augmenter` when the
-``solv.retrieval`` section is set; see docs/retrieval.md.
+``solv.retrieval`` section is set; see docs/retrieval.md. Importing this package stays light (no
+litellm) so that `solv check` can validate the section quickly.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from solvstack.config import SolvConfig
-from solvstack.retrieval.augment import SearchAugmenter
-from solvstack.retrieval.config import RetrievalConfig, parse_retrieval, tool_specs
-from solvstack.retrieval.errors import SearchFailed
-from solvstack.retrieval.providers import LiteLLMSearch, Retriever, SearchResult, ToolSpec
 
-__all__ = ["LiteLLMSearch", "RetrievalConfig", "Retriever", "SearchAugmenter", "SearchFailed",
-           "SearchResult", "ToolSpec", "build_augmenter"]
+if TYPE_CHECKING:
+    from solvstack.retrieval.augment import SearchAugmenter
+
+__all__ = ["build_augmenter"]
 
 log = logging.getLogger("solv.retrieval")
 
 
 def build_augmenter(raw_config: dict[str, Any], cfg: SolvConfig, where: str = "litellm_config.yaml") -> SearchAugmenter:
     """The augmenter for ``solv.retrieval``; reports each provider that lacks its key, once, here."""
+    from solvstack.retrieval.augment import SearchAugmenter
+    from solvstack.retrieval.config import parse_retrieval, tool_specs
+    from solvstack.retrieval.providers import LiteLLMSearch
+
     rcfg = parse_retrieval(cfg.retrieval, where)
     specs = tool_specs(raw_config, rcfg, where)
     for spec in specs:

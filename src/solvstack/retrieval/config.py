@@ -77,10 +77,15 @@ def tool_specs(raw: dict[str, Any], cfg: RetrievalConfig, where: str = "litellm_
     return specs
 
 
-def _check_provider(spec: ToolSpec, where: str) -> None:
-    from litellm.types.utils import SearchProviders  # lazy: litellm is heavy
+# LiteLLM 1.106.2's ``SearchProviders`` values, kept here so that `solv check` need not import litellm
+# (seconds); tests/test_retrieval_units.py fails when the pinned LiteLLM's list differs.
+SEARCH_PROVIDERS = frozenset({
+    "agentcore", "apiserpent", "bing_grounding", "brave", "dataforseo", "duckduckgo", "exa_ai", "fastcrw",
+    "firecrawl", "google_pse", "linkup", "nimble", "parallel_ai", "perplexity", "searchapi", "searxng",
+    "serper", "tavily", "tinyfish", "you_com"})
 
-    valid = sorted(p.value for p in SearchProviders)
-    if spec.provider not in valid:
+
+def _check_provider(spec: ToolSpec, where: str) -> None:
+    if spec.provider not in SEARCH_PROVIDERS:
         raise ConfigError(f"{where}: search_tools entry {spec.name!r} has search_provider {spec.provider!r}; "
-                          f"LiteLLM knows: {', '.join(valid)}")
+                          f"LiteLLM knows: {', '.join(sorted(SEARCH_PROVIDERS))}")
