@@ -7,6 +7,8 @@ The *hardened* proxy is the repo's config with:
   real provider key travels through the proxy (and must never show up in its log);
 - ``judge``: the LLM classifier's model group on a backend of its own (``solv.classifier.kind: llm``,
   so the judge is asked for every request), which tests make hang or answer garbage;
+- the repo's search tools pointed at SearXNG and Tavily stand-ins (:mod:`tests.support.search_servers`)
+  through :class:`~tests.reliability.faulty.FaultyFront`, which tests make hang or answer garbage;
 - logging at INFO (``hardened``) or DEBUG (``verbose``: the log the secrets are searched in).
 
 ``SOLV_RELIABILITY_SCALE`` (default 1: sized for CI) multiplies the load of the fault tests.
@@ -17,16 +19,19 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 from solvstack.proxyproc import ProxyProcess
+from tests.reliability.faulty import FaultyFront
 from tests.support.backend import Behaviour, RecordingBackend
 from tests.support.proxy import MASTER_KEY, deployment, start_proxy, write_variant
+from tests.support.search_servers import SearchBehaviour, SearxngServer, TavilyServer
 
 JUDGE_TIMEOUT_S = 1.0
 
@@ -63,6 +68,10 @@ class Hardened:
     proxy: ProxyProcess
     backend: RecordingBackend
     judge: RecordingBackend
+    searxng: SearxngServer
+    tavily: TavilyServer
+    searxng_front: FaultyFront
+    tavily_front: FaultyFront
     secrets: Secrets
 
     @property
@@ -73,26 +82,48 @@ class Hardened:
         return httpx.Client(base_url=self.proxy.url, timeout=timeout,
                             headers={"Authorization": f"Bearer {self.secrets.master_key}"})
 
+    def reset(self) -> None:
+        for server in (self.backend, self.judge, self.searxng, self.tavily):
+            server.clear()
+        self.judge.behaviour = judge_ok()
+        self.searxng.behaviour = SearchBehaviour()
+        self.tavily.behaviour = SearchBehaviour()
+        for front in (self.searxng_front, self.tavily_front):
+            front.mode = "pass"
+            front.release()
+
 
 def judge_ok() -> Behaviour:
     return Behaviour(content="NO")
 
 
+def models(backend: RecordingBackend, judge: RecordingBackend) -> list[dict[str, Any]]:
+    """qwen and cloud on ``backend``; the judge on its own, never cooled down, so every fault reaches it."""
+    judge_deployment = deployment("judge", judge.url, "none")
+    judge_deployment["model_info"]["allowed_fails"] = 1_000_000
+    return [deployment("qwen", backend.url, "qwen3"),
+            {"model_name": "cloud", "model_info": {"solv_thinking": "reasoning-effort"},
+             "litellm_params": {"model": "openai/gpt-5-mini", "api_base": backend.url,
+                                "api_key": "os.environ/OPENAI_API_KEY"}},
+            judge_deployment]
+
+
 @contextmanager
 def hardened_proxy(dst: Path, log_level: str) -> Iterator[Hardened]:
-    """Start the hardened setup: two recording backends, fresh secrets, the proxy at ``log_level``."""
+    """Start the hardened setup: backends, search stand-ins behind fault fronts, the proxy at ``log_level``."""
     keys = Secrets(MASTER_KEY, f"sk-proj-{secrets.token_hex(20)}", f"tvly-{secrets.token_hex(16)}")
-    with RecordingBackend("hostile") as backend, RecordingBackend("judge") as judge:
+    with ExitStack() as stack:
+        backend, judge = (stack.enter_context(RecordingBackend(n)) for n in ("hostile", "judge"))
+        searxng = stack.enter_context(SearxngServer())
+        tavily = stack.enter_context(TavilyServer(api_key=keys.tavily_key))
+        sx_front, tv_front = (stack.enter_context(FaultyFront(s.url)) for s in (searxng, tavily))
         judge.behaviour = judge_ok()
-        models = [deployment("qwen", backend.url, "qwen3"),
-                  {"model_name": "cloud", "model_info": {"solv_thinking": "reasoning-effort"},
-                   "litellm_params": {"model": "openai/gpt-5-mini", "api_base": backend.url,
-                                      "api_key": "os.environ/OPENAI_API_KEY"}},
-                  deployment("judge", judge.url, "none")]
         solv = {"classifier": {"kind": "llm", "llm": {"model": "judge", "timeout_s": JUDGE_TIMEOUT_S}}}
-        proxy = start_proxy(write_variant(dst, models, solv=solv), env={**keys.all(), "LITELLM_LOG": log_level})
+        env = {**keys.all(), "LITELLM_LOG": log_level, "SEARXNG_API_BASE": sx_front.url,
+               "TAVILY_API_BASE": tv_front.url}
+        proxy = start_proxy(write_variant(dst, models(backend, judge), solv=solv), env=env)
         try:
-            yield Hardened(proxy, backend, judge, keys)
+            yield Hardened(proxy, backend, judge, searxng, tavily, sx_front, tv_front, keys)
         finally:
             proxy.stop()
 
@@ -113,8 +144,6 @@ def verbose(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Hardened]:
 
 @pytest.fixture
 def hard(hardened: Hardened) -> Hardened:
-    """The hardened proxy with both backends emptied and back to normal behaviour."""
-    hardened.backend.clear()
-    hardened.judge.clear()
-    hardened.judge.behaviour = judge_ok()
+    """The hardened proxy with every backend emptied and back to normal behaviour."""
+    hardened.reset()
     return hardened

@@ -1,7 +1,8 @@
 """Auth and secrets: no key or a wrong key is a 401; no secret ever reaches a log line or a response.
 
 The proxy runs at ``LITELLM_LOG=DEBUG`` (the most an operator would turn on) and holds a master key,
-an OpenAI key (used for real: the ``cloud`` group sends it to its backend) and a Tavily key. After a
+an OpenAI key and a Tavily key, both used for real (the ``cloud`` group sends one to its backend, a
+RAG request whose SearXNG fails sends the other to the Tavily stand-in). After a
 mix of good, failing and malformed requests, neither its log nor any response carries any of them,
 whole or as a 16-character piece.
 """
@@ -39,7 +40,7 @@ def leaked(text: str, secrets: dict[str, str]) -> list[str]:
 ], ids=["keyless", "wrong-bearer", "empty-bearer", "basic", "wrong-litellm-header"])
 @pytest.mark.parametrize("path", ["/v1/chat/completions", "/v1/models", "/v1/completions"])
 def test_no_valid_key_is_401(verbose: Hardened, headers: dict[str, str], path: str) -> None:
-    verbose.backend.clear()
+    verbose.reset()
     r = httpx.request("GET" if path == "/v1/models" else "POST", f"{verbose.proxy.url}{path}",
                       json=None if path == "/v1/models" else {**CHAT, "prompt": "hi"}, headers=headers, timeout=30)
     assert r.status_code == 401, (r.status_code, r.text[:300])
@@ -60,6 +61,10 @@ def traffic(h: Hardened) -> list[httpx.Response]:
         out.append(c.post("/v1/chat/completions", json={**CHAT, "model": "cloud"}))
         out.append(c.post("/v1/chat/completions", json={**CHAT, "model": "qwen", "stream": True}))
         h.backend.behaviour = Behaviour()
+        h.searxng_front.mode = "html"  # SearXNG fails: the Tavily key is used
+        out.append(c.post("/v1/chat/completions", json={**CHAT, "messages": [
+            {"role": "user", "content": "/search what is the latest solv-stack release"}]}))
+        h.searxng_front.mode = "pass"
         out.append(c.post("/v1/chat/completions", content=b"[1]", headers={"content-type": "application/json"}))
         out.append(c.post("/v1/chat/completions", json={**CHAT, "model": "no-such-model"}))
         out.append(c.post("/v1/chat/completions", json={"model": "qwen", "messages": "hi"}))
@@ -71,11 +76,12 @@ def traffic(h: Hardened) -> list[httpx.Response]:
 
 
 def test_secrets_never_in_log_or_responses(verbose: Hardened) -> None:
-    verbose.backend.clear()
+    verbose.reset()
     responses = traffic(verbose)
     assert [r.status_code for r in responses[:3]] == [200, 200, 200]
     sent_key = {r.headers.get("authorization") for r in verbose.backend.requests}
     assert f"Bearer {verbose.secrets.openai_key}" in sent_key  # the provider key was really used
+    assert {r.headers.get("authorization") for r in verbose.tavily.requests} == {f"Bearer {verbose.secrets.tavily_key}"}
     log = verbose.log
     assert "DEBUG" in log and len(log) > 10_000  # the log was really verbose
     assert leaked(log, verbose.secrets.all()) == []
