@@ -245,16 +245,20 @@ def _resolve(value: object, env: dict[str, str]) -> str | None:
 
 
 def check_command(config: Path, raw: dict[str, Any], out: Any = None) -> int:
-    """``solv check``'s part: the declarations next to ``config``, and their model_list entries.
+    """``solv check``'s part: ``solv.routing``, the declarations next to ``config``, and their
+    model_list entries.
 
     Mismatches of GPU/remote deployments are errors (exit 2); of the fallback (embedded) one,
     warnings: ``solv up --model`` picks the embedded model at run time."""
     import sys
 
+    from solvstack.routing.config import parse_routing
+
     out = out or sys.stderr
     try:
+        parse_routing(raw, str(config))  # solv.routing, validated here too (the proxy does it at start)
         deployments = load_deployments(config.parent / DEFAULT_DIR)
-    except DeploymentError as exc:
+    except ConfigError as exc:
         print(exc, file=out)
         return 2
     errors = check_model_list([d for d in deployments if not d.fallback], raw, str(config))
