@@ -30,7 +30,7 @@ import pytest
 from solvstack.proxyproc import ProxyProcess
 from tests.reliability.faulty import FaultyFront
 from tests.support.backend import Behaviour, RecordingBackend
-from tests.support.proxy import MASTER_KEY, deployment, start_proxy, write_variant
+from tests.support.proxy import MASTER_KEY, deployment, repo_config, start_proxy, write_variant
 from tests.support.search_servers import SearchBehaviour, SearxngServer, TavilyServer
 
 JUDGE_TIMEOUT_S = 1.0
@@ -91,6 +91,11 @@ class Hardened:
         for front in (self.searxng_front, self.tavily_front):
             front.mode = "pass"
             front.release()
+
+
+def repo_retrieval() -> dict[str, Any]:
+    """The repo's ``solv.retrieval`` section, which the hardened proxy keeps as it is."""
+    return dict(repo_config()["solv"]["retrieval"])
 
 
 def judge_ok() -> Behaviour:
