@@ -92,6 +92,16 @@ def test_injection_corpus_is_inert(case):
     assert_inert(entries)
 
 
+def test_every_invisible_character_is_removed():
+    import sys
+    import unicodedata
+
+    from solvstack.retrieval.sanitize import inert
+
+    fmt = "".join(chr(c) for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)) in ("Cf", "Cc"))
+    assert inert(f"a{fmt}b") == "a b"
+
+
 def test_inject_string_and_parts_keep_the_user_text_after_the_block():
     msgs = [{"role": "user", "content": "q1"}, {"role": "assistant", "content": "a1"},
             {"role": "user", "content": [{"type": "text", "text": "q2"},
