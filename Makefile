@@ -4,7 +4,7 @@ VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.solv-installed
 
-.PHONY: setup vllm up test lint bench clean
+.PHONY: setup vllm up test lint bench clean reliability
 
 setup: $(STAMP)
 
@@ -30,6 +30,11 @@ lint: setup
 
 bench: setup vllm
 	$(BIN)/python bench/overhead.py
+
+# Faults, hostile input, auth and secrets through the real proxy (docs/reliability.md); CI size by default,
+# SOLV_RELIABILITY_SCALE=10 for the full run. The soak is a benchmark: $(BIN)/python bench/soak.py
+reliability: setup
+	$(BIN)/python -m pytest tests/reliability -q
 
 clean:
 	rm -rf $(VENV) .venv-vllm
