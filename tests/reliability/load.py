@@ -49,6 +49,7 @@ class Load:
     clients: int = 32
     stream_every: int = 4
     timeout: float = 30.0
+    prompt: Callable[[int, int], str] | None = None  # (client, request number) -> the user's text
     phase: str = "start"
     outcomes: list[Outcome] = field(default_factory=list)
     _stop: asyncio.Event = field(default_factory=asyncio.Event)
@@ -86,8 +87,8 @@ class Load:
         i = 0
         while not self._stop.is_set():
             stream = self.stream_every > 0 and (n + i) % self.stream_every == 0
-            body = {"model": self.model, "stream": stream,
-                    "messages": [{"role": "user", "content": f"client {n} request {i}: what is {n} + {i}?"}]}
+            text = self.prompt(n, i) if self.prompt else f"client {n} request {i}: what is {n} + {i}?"
+            body = {"model": self.model, "stream": stream, "messages": [{"role": "user", "content": text}]}
             self.outcomes.append(await self._one(client, body))
             i += 1
 
