@@ -31,9 +31,9 @@ def build_augmenter(raw: dict, cfg: SolvConfig) -> Augmenter | None:
     """The retrieval seam; None until a search provider is configured."""
     if not cfg.retrieval:
         return None
-    from solvstack.retrieval import build_augmenter as build  # type: ignore[attr-defined]
+    from solvstack.retrieval import build_augmenter as build
 
-    return build(raw, cfg)  # type: ignore[no-any-return]
+    return build(raw, cfg)
 
 
 def build_hook(config_path: Path | None = None) -> ThinkingHook:
