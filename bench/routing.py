@@ -26,10 +26,12 @@ import argparse
 import asyncio
 import json
 import random
+import re
 import statistics
 import sys
 import tempfile
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -73,7 +75,7 @@ def text(rng: random.Random, n: int) -> str:
     return " ".join(rng.choice(WORDS) for _ in range(n))
 
 
-def strategy_config(strategy: str, servers: list[VllmServer], folder: Path) -> Path:
+def strategy_config(strategy: str, servers: list[VllmServer], folder: Path, routing: dict[str, Any]) -> Path:
     models = [{"model_name": GROUP,
                "litellm_params": {"model": f"hosted_vllm/{s.spec.served_name}", "api_base": s.base_url,
                                   "api_key": "none", "timeout": 300},
@@ -83,7 +85,8 @@ def strategy_config(strategy: str, servers: list[VllmServer], folder: Path) -> P
     if strategy != "solv":
         callbacks.remove("routing.solv_routing.instance")
     routing = {"shuffle": "simple-shuffle", "least-busy": "least-busy", "solv": "simple-shuffle"}[strategy]
-    return write_variant(folder / strategy, models, litellm_settings={"callbacks": callbacks},
+    solv = {"routing": {**(repo_config().get("solv") or {}).get("routing", {}), **routing}}
+    return write_variant(folder / strategy, models, solv=solv, litellm_settings={"callbacks": callbacks},
                          router_settings={"routing_strategy": routing})
 
 
@@ -162,6 +165,13 @@ def report(name: str, strategy: str, r: Result) -> None:
           f"ttft_p99={pct(r.ttft, 99):6.3f}s rps={r.rps:5.2f} prefix_hit_rate={r.hit_rate:.3f}", flush=True)
 
 
+def route_reasons(log: Path) -> dict[str, int]:
+    """How often the filter chose by affinity, spilled, ... (from its log lines)."""
+    reasons = Counter(m.group(1) for m in re.finditer(r"solv route group=\S+ replica=\S+ reason=(\S+)",
+                                                       log.read_text(errors="replace")))
+    return dict(reasons.most_common())
+
+
 def start_replicas(args: argparse.Namespace, logs: Path) -> list[VllmServer]:
     python = find_vllm_python()
     model = get_model("dummy-llama")
@@ -184,13 +194,15 @@ def main() -> None:
     parser.add_argument("--turn-words", type=int, default=60)
     parser.add_argument("--uniform", type=int, default=16)
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--max-imbalance", type=float, default=None, help="override solv.routing.max_imbalance")
     args = parser.parse_args()
+    routing = {} if args.max_imbalance is None else {"max_imbalance": args.max_imbalance}
     results: dict[tuple[str, str], Result] = {}
     with tempfile.TemporaryDirectory(prefix="solv-bench-routing-") as tmp:
         servers = start_replicas(args, Path(tmp))
         try:
             for strategy in STRATEGIES:
-                proxy = start_proxy(strategy_config(strategy, servers, Path(tmp)))
+                proxy = start_proxy(strategy_config(strategy, servers, Path(tmp), routing))
                 try:
                     for name, workload in (("shared-prefix", shared_prefix), ("uniform", uniform)):
                         salt = f"{random.getrandbits(32):08x}-{strategy}"
@@ -199,6 +211,8 @@ def main() -> None:
                         report(name, strategy, res)
                 finally:
                     proxy.stop()
+                if strategy == "solv":
+                    print(f"solv routes: {route_reasons(Path(proxy.log_path))}", flush=True)
         finally:
             for s in servers:
                 s.stop()
