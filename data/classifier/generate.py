@@ -565,6 +565,120 @@ def low_word_problem(rng: random.Random) -> str:
     return pick(rng, t)
 
 
+STORY_STEPS = (
+    "On {day} {p} buys {n2} more.",
+    "{P} gives half of them to {b}.",
+    "Then {b} gives {o} back {n3} of them.",
+    "{P} uses {n3} of them for a school project.",
+    "Each one costs ${price}.",
+    "{P} sells a third of them at the market for ${price} each.",
+    "The next day {p} gets twice as many as {p} gave away.",
+    "{P} puts them into bags of {n3}, and has some left over.",
+    "{b} has {n2} fewer than {a}.",
+    "A friend adds {n3} more every week for {k} weeks.",
+    "{P} loses {n3} on the way home.",
+    "{P} spends ${n2} on lunch and ${n3} on a bus ticket.",
+    "The store gives a {pct}% discount on the whole purchase.",
+    "It takes {p} {n3} minutes to finish each one.",
+)
+STORY_QUESTIONS = (
+    "How many {it} does {a} have now?",
+    "How much money does {a} make in total?",
+    "How much does {a} spend altogether?",
+    "How many {it} are left at the end?",
+    "How many more {it} does {a} have than {b}?",
+    "How many minutes does it take in all?",
+    "How much money does {a} have left?",
+    "How many bags can {a} fill?",
+    "What is the total cost, in dollars?",
+)
+
+
+def low_multi_step(rng: random.Random) -> str:
+    """Grade-school stories of 3-6 sentences: long and number-heavy, but each step is one operation."""
+    a, b = rng.sample(NAMES, 2)
+    pron = pick(rng, ("she", "he"))
+    it = pick(rng, ITEMS)
+    fill = {
+        "a": a,
+        "b": b,
+        "p": pron,
+        "P": pron.capitalize(),
+        "o": "her" if pron == "she" else "him" if pron == "he" else "them",
+        "it": it,
+        "day": pick(rng, ("Monday", "Tuesday", "Saturday", "the weekend", "Friday")),
+        "n2": str(rng.randint(3, 40)),
+        "n3": str(rng.randint(2, 12)),
+        "k": str(rng.randint(2, 6)),
+        "price": pick(rng, ("0.50", "1.25", "2", "3", "4.50", "5", "8", "12")),
+        "pct": str(rng.choice([10, 15, 20, 25])),
+    }
+    start = pick(
+        rng,
+        (
+            f"{a} has {rng.randint(12, 120)} {it}.",
+            f"{a} buys {rng.randint(3, 30)} {it} for a party.",
+            f"{a} collected {rng.randint(20, 90)} {it} over the summer.",
+            f"A shop had {rng.randint(50, 500)} {it} in stock on Monday morning.",
+            f"{a} earns ${rng.randint(8, 30)} per hour and works {rng.randint(3, 9)} hours a day.",
+            f"{a} is saving for a trip that costs ${rng.randint(200, 2000)}.",
+        ),
+    )
+    steps = [step.format(**fill) for step in rng.sample(STORY_STEPS, rng.randint(2, 4))]
+    return " ".join([start, *steps, pick(rng, STORY_QUESTIONS).format(**fill)])
+
+
+def high_short_hard(rng: random.Random) -> str:
+    """One-line competition problems: short, but the solution takes several non-obvious steps."""
+    a, b, n = rng.randint(2, 9), rng.randint(2, 7), rng.choice([10, 12, 15, 20, 30, 50, 100, 2024, 2025])
+    return pick(
+        rng,
+        (
+            f"Find the number of positive divisors of ${a}^{{{n}}} \\cdot {b + 1}^{{{b}}}$ that are perfect squares.",
+            f"How many ordered pairs of positive integers $(m, n)$ satisfy $mn = {a * 6}^{{{b}}}$ and $\\gcd(m, n) = 1$?",
+            f"Find the sum of all integers $n$ such that $n^2 - {a * 3}n + {b * 5}$ is a perfect square.",
+            f"Compute $\\sum_{{k=1}}^{{{n}}} \\gcd(k, {n})$.",
+            f"Find the last three digits of ${a + 1}^{{{n}}}$.",
+            f"How many integers $1 \\le n \\le {n * 10}$ make $\\frac{{n}}{{{n * 10 + 1}}}$ a repeating decimal with period exactly {b}?",
+            f"Find the smallest positive integer with exactly ${a * 4}$ positive divisors.",
+            f"How many real $x$ satisfy $\\sin({a}x) = \\frac{{x}}{{{n}}}$?",
+            f"Find the minimum of $x^{{2}} + \\frac{{{a * 8}}}{{x}}$ for $x > 0$.",
+            f"Compute $\\tan^2 {rng.choice([10, 20, 40])}^\\circ + \\tan^2 {rng.choice([50, 70, 80])}^\\circ$.",
+            f"How many $3$-element subsets of $\\{{1, \\ldots, {n}\\}}$ have a sum divisible by $3$?",
+            f"Find the remainder when $\\binom{{{n}}}{{{b}}}$ is divided by ${rng.choice([7, 11, 13])}$.",
+            f"What is the probability that a random permutation of $\\{{1, \\ldots, {a + 3}\\}}$ has no fixed points?",
+            f"Find all primes $p$ such that $p^2 + {a * 2}$ is also prime.",
+            f"Find the number of ordered triples $(a, b, c)$ of positive integers with $a + b + c = {n}$ and $a \\le b \\le c$.",
+            f"Let $x^2 + x + 1 = 0$. Compute $x^{{{n}}} + x^{{-{n}}}$.",
+            f"Find the area of the triangle with side lengths ${a + 4}$, ${a + 5}$, ${a + 6}$.",
+            f"What is the largest $n$ such that ${a}^n$ divides ${n}!$?",
+        ),
+    )
+
+
+def low_wordy_math(rng: random.Random) -> str:
+    """Easy problems in competition formatting ($\\$$ amounts, 'Express your answer ...'): wordy, one or two steps."""
+    a, b = pick(rng, NAMES), pick(rng, NAMES)
+    x, y, z = rng.randint(3, 30), rng.randint(2, 12), rng.randint(20, 90)
+    return pick(
+        rng,
+        (
+            f"{a} is paid $\\${x}$ per hour for the first 40 hours of a week and $\\${x + x // 2}$ for each hour after that. How much does {a} earn for a {40 + y}-hour week?",
+            f"A store sells {pick(rng, ITEMS)} for $\\${y}.{rng.choice(['25', '50', '75', '99'])}$ each. {a} buys ${x}$ of them. How much does {a} spend? Express your answer as a decimal.",
+            f"{a} walked ${y}$ miles in ${rng.randint(2, 4)}$ hours. At this rate, how many miles will {a} walk in ${y}$ hours? Express your answer as a decimal to the nearest tenth.",
+            f"In a class of ${z}$ students, ${x}$ play soccer, ${y + 10}$ play basketball and ${y}$ play both. How many students play neither sport?",
+            f"{a} has a collection of ${z}$ coins, and $\\frac{{1}}{{{rng.choice([3, 4, 5])}}}$ of them are quarters. How many coins are not quarters? (Assume the answer is an integer.)",
+            f"The scores on a test were ${z}$, ${z - 5}$, ${z + 3}$, ${z - 1}$ and ${z + 8}$. What is the mean score? Express your answer as a decimal.",
+            f"A map uses a scale of $1$ inch to ${y}$ miles. Two towns are ${rng.randint(2, 9)}.5$ inches apart on the map. How many miles apart are they?",
+            f"{a} and {b} share $\\${z * 10}$ in the ratio ${rng.randint(1, 4)}:{rng.randint(2, 6)}$. How much does {b} receive?",
+            f"A shirt costs $\\${z}$ after a ${rng.choice([10, 20, 25])}\\%$ discount. What was the original price? Express your answer to the nearest cent.",
+            f"The length of a rectangle is ${x}$ cm and its width is ${y}$ cm less than its length. What is the area of the rectangle, in square centimeters?",
+            f"{a} drinks ${y}$ glasses of water a day. How many glasses does {a} drink in ${rng.choice(['two weeks', 'the month of June', 'a leap year', 'three weeks'])}?",
+            f"A cyclist rides at an average speed of ${x + 5}$ miles per hour. How many minutes does it take to ride ${y}$ miles? Express your answer to the nearest whole number.",
+        ),
+    )
+
+
 def low_easy_math(rng: random.Random) -> str:
     a, b, c = rng.randint(2, 20), rng.randint(2, 15), rng.randint(1, 50)
     t = (
@@ -1645,6 +1759,185 @@ def rag_news(rng: random.Random) -> str:
     )
 
 
+def high_word_puzzle(rng: random.Random) -> str:
+    """Competition problems stated in words, no LaTeX: counting, probability, number theory."""
+    n, k, m = rng.randint(5, 12), rng.randint(3, 6), rng.choice([3, 4, 6, 7, 9, 11, 13])
+    a, b, c = "A", "B", "C"  # impersonal: named people are the mark of everyday word problems
+    return pick(
+        rng,
+        (
+            f"In how many ways can {n} people stand in a line if person {a} must stand somewhere to the left of person {b} and person {c} cannot stand at either end?",
+            f"A palindrome reads the same forwards and backwards. How many {k + 2}-digit palindromes are divisible by {m}?",
+            f"What is the smallest positive integer that leaves a remainder of {rng.randint(1, 2)} when divided by 3, a remainder of {rng.randint(1, 4)} when divided by 5, and a remainder of {rng.randint(1, 6)} when divided by 7?",
+            f"A committee of {k} is chosen from {n} men and {n - 1} women. How many committees contain at least two women, if two particular men refuse to serve together?",
+            f"{k} fair six-sided dice are rolled. What is the probability that the product of the numbers rolled is a perfect square? Express your answer as a common fraction.",
+            "How many times in a 24-hour day do the hour and minute hands of a clock form a right angle?",
+            f"A bag contains {n} red marbles and {k} blue marbles. Marbles are drawn one at a time without replacement until all the blue marbles have been drawn. What is the expected number of draws?",
+            f"How many positive integers less than {rng.choice([1000, 5000, 10000])} are neither perfect squares, perfect cubes, nor perfect fifth powers?",
+            f"In how many ways can {n + 5} identical candies be distributed among {k} children so that every child gets at least one and nobody gets more than {m}?",
+            f"The digits 1 through {min(n, 9)} are each used once to form a {min(n, 9)}-digit number. How many such numbers are divisible by {rng.choice([11, 12, 36])}?",
+            f"{n} points are placed on a circle and every pair is joined by a chord, with no three chords meeting at one interior point. Into how many regions is the disk divided?",
+            f"A rectangular box has integer side lengths, volume {rng.choice([120, 240, 360, 720])} and surface area {rng.choice([208, 268, 344, 412])}. Find all possible side lengths and the length of the longest diagonal.",
+            f"Players {a} and {b} take turns rolling a fair die; {a} goes first. The first person to roll a {m % 6 + 1} wins, but a player who rolls a 1 loses their next turn. What is the probability that player {a} wins?",
+            "An ant starts at one vertex of a cube and walks along edges, choosing uniformly at random at each vertex. What is the expected number of moves before it reaches the opposite vertex?",
+            f"What is the sum of all positive integers less than {rng.choice([100, 200, 500, 1000])} that have exactly three positive divisors?",
+            f"A license plate has {k} letters followed by {k - 1} digits. How many plates contain at least one repeated character? Give the exact count and explain the complement argument.",
+            f"How many ordered pairs of positive integers have a least common multiple of {rng.choice([360, 720, 1000, 2520, 900])}?",
+            f"Find the number of ways to tile a 2 by {n + 3} board with 1 by 2 dominoes and 2 by 2 squares.",
+            f"A number is chosen at random from the integers 1 to {rng.choice([100, 300, 1000])}. What is the probability that it is divisible by neither {m} nor {m + 2} but is divisible by 2?",
+            f"{n} couples attend a party. In how many ways can they sit around a round table so that no one sits next to their partner?",
+            f"There are {n} light switches, all off. Person k toggles every k-th switch, for k = 1 to {n}. Which switches end up on, and why? Then answer the same question if person k toggles every switch whose number shares a common factor with k.",
+            f"Each of {n} students is either a knight who always tells the truth or a knave who always lies. Each says: 'At least {k} of the others are knaves.' How many knights are there?",
+            f"What is the largest number of squares on an {n} by {n} chessboard that can be chosen so that no two chosen squares share a row, a column or a diagonal... and how many such maximum configurations are there for n = {min(n, 8)}?",
+            f"Find the number of {k + 3}-letter strings using A, B and C in which no two adjacent letters are the same and the first and last letters are different.",
+        ),
+    )
+
+
+def low_tricky_looking(rng: random.Random) -> str:
+    """Easy one- or two-step problems that use the words and notation hard problems use."""
+    a, b, c = rng.randint(2, 12), rng.randint(2, 9), rng.randint(10, 99)
+    return pick(
+        rng,
+        (
+            f"What is the largest prime factor of ${c * 2}$?",
+            f"How many integers $x$ satisfy $-{a} < x \\le {b}$?",
+            f"What is the smallest positive multiple of ${a}$ that is greater than ${c}$?",
+            f"Find the sum of all the positive divisors of ${rng.choice([12, 18, 20, 28, 30])}$.",
+            f"If $a \\star b = {b}a + b^2$, what is ${a} \\star 2$?",
+            f"In right triangle $ABC$ with $\\angle B = 90^\\circ$, $AB = {3 * b}$ and $BC = {4 * b}$. What is $AC$?",
+            f"The sum of three consecutive integers is ${3 * c}$. What is the largest of the three?",
+            f"What is the probability of flipping {b} heads in a row with a fair coin? Express your answer as a common fraction.",
+            f"How many ways can a president and a vice-president be chosen from a club of ${a + 5}$ people?",
+            f"What is the maximum value of $-x^2 + {2 * a}x - {b}$?",
+            f"Find the number of positive integers less than ${c}$ that are divisible by ${b}$.",
+            f"What is the value of $\\sqrt{{{a * a}}} \\cdot \\sqrt{{{b * b}}}$?",
+            f"How many distinct arrangements of the letters in the word {pick(rng, ('CAT', 'BOOK', 'DOG', 'MATH', 'TREE', 'LEVEL'))} are there?",
+            f"What is the remainder when ${a}^{{2}} + {b}^{{2}}$ is divided by ${rng.choice([3, 4, 5, 7])}$?",
+            f"The area of a square is ${(a + 1) ** 2}$ square units. What is the length of its diagonal? Express your answer in simplest radical form.",
+            f"Find the smallest positive integer $n$ such that ${a}n > {c * 3}$.",
+            f"If $\\frac{{x}}{{{a}}} = \\frac{{{b}}}{{{a + b}}}$, what is $x$? Express your answer as a common fraction.",
+            "A fair die is rolled. What is the probability that the number rolled is a prime? Express your answer as a common fraction.",
+            f"What is the positive difference between the squares of ${a + 10}$ and ${a + 7}$?",
+            f"How many positive three-digit integers have a hundreds digit of ${b}$ and are even?",
+            f"Which of the following is the largest: $\\frac{{{a}}}{{{a + 1}}}$, $\\frac{{{b}}}{{{b + 1}}}$, or $0.9$?",
+        ),
+    )
+
+
+def no_is_question(rng: random.Random) -> str:
+    """Short yes/no questions about things that do not change (so not RAG despite starting with "is")."""
+    return maybe_lower(
+        rng,
+        pick(
+            rng,
+            (
+                f"Is a {pick(rng, ('tomato', 'cucumber', 'avocado', 'peanut', 'strawberry', 'banana', 'pumpkin'))} a fruit?",
+                f"Is {pick(rng, ('Pluto', 'the Moon', 'Venus', 'the Sun', 'Ceres'))} a planet?",
+                f"Is {pick(rng, ('a whale', 'a bat', 'a dolphin', 'a penguin', 'a platypus', 'a shark'))} a mammal?",
+                f"Is {pick(rng, ('glass', 'water', 'mercury', 'lava', 'honey'))} a liquid or a solid?",
+                f"Is {pick(rng, ('Spanish', 'Portuguese', 'Romanian', 'English', 'German'))} a Romance language?",
+                f"Was {pick(rng, ('Shakespeare', 'Mozart', 'Napoleon', 'Cleopatra', 'Einstein'))} ever married?",
+                f"Is {pick(rng, ('Australia', 'Greenland', 'Madagascar', 'Iceland', 'Japan'))} a continent or an island?",
+                "Is zero an even number?",
+                "Is a square a rectangle?",
+                "Are spiders insects?",
+                "Do fish sleep?",
+                "Is the Great Wall of China visible from space?",
+                "Can penguins fly?",
+                "Is lightning hotter than the sun's surface?",
+                "Did the Vikings wear horned helmets?",
+                f"Is English the official language of {pick(rng, ('Nigeria', 'India', 'the United States', 'Jamaica'))}?",
+            ),
+        ),
+    )
+
+
+def low_is_question(rng: random.Random) -> str:
+    n = rng.randint(20, 999)
+    return maybe_lower(
+        rng,
+        pick(
+            rng,
+            (
+                f"Is {n} a prime number?",
+                f"Is {n} divisible by {rng.choice([3, 4, 6, 7, 9, 11])}?",
+                f"Is {n} a perfect square?",
+                f"Is {rng.randint(2, 9)}/{rng.randint(10, 20)} bigger than {rng.randint(1, 9)}/{rng.randint(10, 20)}?",
+                f"Is {n} even or odd, and what are its prime factors?",
+                f"is {n} times {rng.randint(2, 9)} more than {n * 5}",
+                f"Is a {rng.randint(10, 40)}% discount better than ${rng.randint(5, 30)} off on a ${rng.randint(40, 150)} item?",
+            ),
+        ),
+    )
+
+
+SLOW_SUBJECTS = (
+    "Apple",
+    "Microsoft",
+    "Amazon",
+    "the European Union",
+    "NATO",
+    "the Premier League",
+    "the G20",
+    "OPEC",
+    "the Marvel Cinematic Universe",
+    "the Harry Potter franchise",
+    "SpaceX",
+    "the Olympic Games",
+    "Wikipedia",
+)
+
+
+def rag_slow_change(rng: random.Random) -> str:
+    """Facts that change every few months or years and carry no 'today' / 'latest' word."""
+    celeb, ath, team = pick(rng, CELEBS), pick(rng, ATHLETES), pick(rng, TEAMS)
+    return maybe_lower(
+        rng,
+        pick(
+            rng,
+            (
+                f"How many {pick(rng, ('career titles', 'Grand Slams', 'goals', 'MVP awards', 'championship rings', 'Olympic medals'))} does {ath} have?",
+                f"How many {pick(rng, ('studio albums', 'Grammy awards', 'feature films', 'Oscar nominations', 'world tours'))} has {celeb} {pick(rng, ('released', 'won', 'made', 'received', 'done'))}?",
+                f"Who is {team}'s all-time {pick(rng, ('top scorer', 'leading scorer', 'record signing', 'most-capped player'))}?",
+                f"How many {pick(rng, ('members', 'countries', 'teams', 'films', 'languages', 'employees', 'articles'))} does {pick(rng, SLOW_SUBJECTS)} have?",
+                f"Who is the {pick(rng, ('youngest', 'oldest', 'most decorated', 'highest-paid', 'longest-serving'))} {pick(rng, ('player in the NBA', 'head of state in the world', 'member of Congress', 'Formula One driver', 'CEO in the S&P 500'))}?",
+                f"Which {pick(rng, ('country', 'city', 'company', 'university'))} {pick(rng, ('has the highest', 'ranks first for', 'has the largest'))} {pick(rng, ('GDP per capita', 'number of unicorn startups', 'life expectancy', 'research output', 'renewable energy share', 'number of skyscrapers'))}?",
+                f"What is {pick(rng, COMPANIES)}'s {pick(rng, ('stock ticker price', 'annual revenue', 'number of employees', 'headquarters address', 'market share'))}?",
+                f"Where will the {pick(rng, ('next Olympics', 'next World Cup', 'next Eurovision', 'next G7 summit', 'next Super Bowl'))} be held?",
+                f"What is the {pick(rng, ('record', 'world record', 'fastest time', 'highest score'))} for {pick(rng, ('the 100 m sprint', 'the marathon', 'a single NBA game', 'Rubik’s cube solving', 'the mile', 'the long jump'))}?",
+                f"How many {pick(rng, ('people have climbed Mount Everest', 'countries use the euro', 'Starbucks stores are there', 'exoplanets have been discovered', 'known moons does Jupiter have', 'species are on the IUCN red list'))}?",
+                f"Who {pick(rng, ('owns', 'chairs', 'manages', 'leads', 'coaches'))} {pick(rng, (team,) + COMPANIES)}?",
+                f"What is the {pick(rng, ('newest', 'latest', 'most recent', 'current'))} {pick(rng, ('model of the iPhone', 'Pixel phone', 'PlayStation', 'Windows version', 'Call of Duty game', 'Pokémon game', 'FIFA video game'))}?",
+                f"Which {pick(rng, ('film', 'album', 'book', 'show', 'song'))} won the {pick(rng, ('most recent', 'last', 'latest'))} {pick(rng, ('Oscar for Best Picture', 'Grammy for Album of the Year', 'Booker Prize', 'Emmy for Best Drama', 'Pulitzer Prize for Fiction'))}?",
+                f"Is {pick(rng, ('Warren Buffett', 'the Queen', 'Pope Francis', 'Jimmy Carter', 'Bob Dylan', 'Paul McCartney'))} still alive?",
+            ),
+        ),
+    )
+
+
+def no_stable_specific(rng: random.Random) -> str:
+    """Specific, sometimes obscure, facts about the past: they do not change, so no search is needed."""
+    return maybe_lower(
+        rng,
+        pick(
+            rng,
+            (
+                f"In which year did {pick(rng, ('the Battle of Waterloo', 'the Great Fire of London', 'the Boston Tea Party', 'the storming of the Bastille', 'the sinking of the Lusitania', 'the Apollo 13 mission', 'the first Tour de France', 'the Treaty of Westphalia'))} take place?",
+                f"Who was the {pick(rng, ('first', 'second', 'third', 'last'))} {pick(rng, ('emperor of Rome', 'president of the United States', 'king of England after the Norman conquest', 'person to reach the summit of Everest', 'woman in space', 'Tsar of Russia'))}?",
+                f"Which {pick(rng, ('river', 'city', 'country', 'mountain'))} is {pick(rng, ('the setting of Romeo and Juliet', 'named after Amerigo Vespucci', 'home to the Acropolis', 'where the Magna Carta was sealed', 'crossed by Caesar in 49 BC', 'where the Wright brothers first flew'))}?",
+                f"What was the name of {pick(rng, ('the ship that brought the Pilgrims to Plymouth', 'the first cloned mammal', 'Napoleon’s final place of exile', 'the spacecraft that first landed on the Moon', 'the dog sent into orbit in 1957', 'the plane that dropped the first atomic bomb'))}?",
+                f"Who {pick(rng, ('designed', 'discovered', 'composed', 'wrote', 'founded', 'built'))} {pick(rng, ('the Eiffel Tower', 'the structure of DNA', 'the Ninth Symphony', 'The Art of War', 'the Mongol Empire', 'the first practical steam engine', 'the Taj Mahal', 'On the Origin of Species', 'the Red Cross'))}?",
+                f"What is the {pick(rng, ('atomic number', 'melting point', 'chemical formula', 'molar mass'))} of {pick(rng, ('iron', 'table salt', 'water', 'carbon dioxide', 'gold', 'methane', 'helium'))}?",
+                f"How {pick(rng, ('long', 'tall', 'old'))} {pick(rng, ('was the Titanic', 'is the Great Pyramid of Giza', 'was the Colossus of Rhodes', 'is the Parthenon', 'was Methuselah said to be', 'is the Leaning Tower of Pisa'))}?",
+                f"In what city was {pick(rng, ('the first Olympic Games of the modern era held', 'the Declaration of Independence signed', 'Mozart born', 'the League of Nations based', 'the printing press invented', 'the Treaty of Rome signed'))}?",
+                f"Which {pick(rng, ('dynasty', 'empire', 'civilization'))} {pick(rng, ('built Angkor Wat', 'invented paper', 'built the Parthenon', 'used the quipu', 'built Petra', 'founded Baghdad'))}?",
+                f"What does the {pick(rng, ('Latin', 'Greek', 'French', 'German'))} word {pick(rng, ('veritas', 'philosophia', 'liberté', 'Zeitgeist', 'kosmos', 'carpe'))} mean?",
+            ),
+        ),
+    )
+
+
 GENERATORS: dict[str, list[tuple[Gen, int]]] = {
     "HIGH": [
         (high_competition, 520),
@@ -1654,8 +1947,20 @@ GENERATORS: dict[str, list[tuple[Gen, int]]] = {
         (high_algo, 120),
         (high_plan, 60),
         (high_other, 90),
+        (high_word_puzzle, 160),
+        (high_short_hard, 240),
     ],
-    "LOW": [(low_word_problem, 420), (low_easy_math, 420), (low_code, 160), (low_voice_calc, 110), (low_explain, 90)],
+    "LOW": [
+        (low_word_problem, 420),
+        (low_multi_step, 320),
+        (low_wordy_math, 160),
+        (low_easy_math, 420),
+        (low_code, 160),
+        (low_voice_calc, 110),
+        (low_explain, 90),
+        (low_tricky_looking, 260),
+        (low_is_question, 80),
+    ],
     "NO": [
         (no_smalltalk, 260),
         (no_translate, 170),
@@ -1663,6 +1968,8 @@ GENERATORS: dict[str, list[tuple[Gen, int]]] = {
         (no_rewrite, 100),
         (no_brainstorm, 90),
         (no_fact, 300),
+        (no_is_question, 90),
+        (no_stable_specific, 220),
     ],
     "RAG": [
         (rag_office, 170),
@@ -1673,6 +1980,7 @@ GENERATORS: dict[str, list[tuple[Gen, int]]] = {
         (rag_version, 140),
         (rag_fresh, 260),
         (rag_news, 110),
+        (rag_slow_change, 260),
     ],
 }
 

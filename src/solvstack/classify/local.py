@@ -1,4 +1,4 @@
-"""The local classifier: hashed-free sparse features + a logistic regression shipped as JSON.
+"""The local classifier: sparse word features and a logistic regression shipped as JSON.
 
 No model server, no numpy at run time: a prompt becomes a few hundred sparse features
 (:mod:`solvstack.classify.features`), each looks up four weights, and a softmax over the four sums gives
@@ -12,10 +12,11 @@ Multi-turn: the last user turn is classified on its own, except for a short foll
 explicit rules use the earlier turns (:meth:`LocalClassifier._follow_up`):
 
 - thanks / ok / great (only such words) -> NO, whatever came before;
+- the follow-up is confidently RAG on its own ("what about its latest version?") -> RAG;
 - "prove it", "make it rigorous" -> HIGH;
 - "why?", "explain", "show steps" -> one step up from the earlier level (NO -> LOW, LOW -> HIGH);
-- anything else short and referring back ("what about its latest version?", "and for n = 5?"): the
-  earlier user turn and this one are classified together.
+- anything else short and referring back ("what about 2025?", "another one"): the earlier user turn
+  and this one are classified together.
 """
 
 from __future__ import annotations
@@ -68,6 +69,7 @@ class LocalClassifier(Classifier):
     def __init__(self, model_path: Path | str | None = None) -> None:
         data = json.loads(Path(model_path or MODEL_PATH).read_text(encoding="utf-8"))
         self.levels: tuple[Level, ...] = tuple(Level(c) for c in data["classes"])
+        self._temperature = float(data.get("temperature", 1.0)) or 1.0  # fitted at training time
         self._intercept: list[float] = [float(v) for v in data["intercept"]]
         self._weights: dict[str, list[float]] = data["weights"]
 
@@ -92,6 +94,7 @@ class LocalClassifier(Classifier):
             if w is not None:
                 for k in range(len(scores)):
                     scores[k] += w[k] * value
+        scores = [s / self._temperature for s in scores]
         top = max(scores)
         exps = [math.exp(s - top) for s in scores]
         total = sum(exps)
@@ -123,10 +126,10 @@ class LocalClassifier(Classifier):
         own_level, own_conf = self._best(prompt)
         if own_level is Level.RAG and own_conf >= 0.6:
             return own_level, own_conf  # "what about its latest version?" is about fresh facts on its own
-        previous, _ = self._best(clip(conv.earlier[-1]))
         if _RIGOR.search(text):
             return Level.HIGH, max(0.8, own_conf if own_level is Level.HIGH else 0.0)
         if _WHY.match(text):
+            previous, _ = self._best(clip(conv.earlier[-1]))
             return _ESCALATE[previous], 0.7
         if _REFERS_BACK.search(text) or len(words) <= 4:
             return self._best(clip(conv.earlier[-1]) + "\n" + prompt)
