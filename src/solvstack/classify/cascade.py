@@ -62,13 +62,15 @@ class Cascade(Classifier):
             return Decision(Level(hit[0]), "cache", hit[1])
         start = time.perf_counter()
         decision = await self.local.classify(conv)
+        cacheable = True
         if self.judge is not None and decision.confidence < self.threshold:
             try:
                 decision = await self.judge.classify(conv)
             except JudgeFailed as exc:
+                cacheable = False  # a fallback must not outlive the judge's outage in the cache
                 log.warning("solv judge fallback to %s: %s", decision.source, exc)
         decision = Decision(decision.level, decision.source, decision.confidence,
                             (time.perf_counter() - start) * 1000)
-        if self._cache:
+        if self._cache and cacheable:
             self._cache.set_cache(key, (decision.level.value, decision.confidence), ttl=self._ttl)
         return decision
