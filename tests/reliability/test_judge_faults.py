@@ -34,7 +34,7 @@ async def ask(h: Hardened, n: int) -> list[httpx.Response]:
     async with httpx.AsyncClient(base_url=h.proxy.url, timeout=CLIENT_TIMEOUT_S,
                                  headers={"Authorization": f"Bearer {h.secrets.master_key}"}) as c:
         return list(await asyncio.gather(*(c.post("/v1/chat/completions", json={
-            "model": "qwen", "messages": [{"role": "user", "content": f"what is {i} + {uuid.uuid4().int % 97}?"}]})
+            "model": "qwen", "messages": [{"role": "user", "content": f"what is {i} + 3? ({uuid.uuid4().hex})"}]})
             for i in range(n))))
 
 
@@ -56,3 +56,15 @@ def test_healthy_judge_decides(hard: Hardened) -> None:
     hard.judge.behaviour = Behaviour(content="HIGH")
     responses = asyncio.run(ask(hard, 4))
     assert {(r.headers["x-solv-source"], r.headers["x-solv-level"]) for r in responses} == {("llm", "HIGH")}
+
+
+def test_judge_back_after_an_outage_decides_again(hard: Hardened) -> None:
+    """A fallback decision is not cached: once the judge answers again, the same prompt gets its word."""
+    prompt = f"is {uuid.uuid4().hex} a palindrome?"
+    body = {"model": "qwen", "messages": [{"role": "user", "content": prompt}]}
+    with hard.client(timeout=CLIENT_TIMEOUT_S) as c:
+        hard.judge.behaviour = FAULTS["http-500"]
+        assert c.post("/v1/chat/completions", json=body).headers["x-solv-source"] == "local"
+        hard.judge.behaviour = Behaviour(content="HIGH")
+        r = c.post("/v1/chat/completions", json=body)
+    assert (r.headers["x-solv-source"], r.headers["x-solv-level"]) == ("llm", "HIGH")
