@@ -6,6 +6,7 @@ asserted here; see `solv eval` and docs/classifier.md for measured numbers.
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
 
@@ -189,7 +190,8 @@ def test_shipped_model_format() -> None:
     assert data["classes"] == ["HIGH", "LOW", "NO", "RAG"]
     assert len(data["intercept"]) == 4
     assert 0.5 <= data["temperature"] <= 5.0
-    assert all(len(w) == 4 for w in data["weights"].values())
+    assert data["format"] == "solv-local-logreg/2"
+    assert len(base64.b64decode(data["weights_f32le"])) == 4 * 4 * len(data["features"])  # float32 x 4 levels
 
 
 def test_loads_a_custom_model(tmp_path: Path) -> None:

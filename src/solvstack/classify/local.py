@@ -21,11 +21,15 @@ explicit rules use the earlier turns (:meth:`LocalClassifier._follow_up`):
 
 from __future__ import annotations
 
+import base64
 import json
 import math
 import re
+import sys
 import time
+from array import array
 from pathlib import Path
+from typing import Any
 
 from solvstack.classify.base import Classifier, Conversation
 from solvstack.classify.features import clip, extract, word_set
@@ -57,6 +61,21 @@ _ESCALATE = {Level.NO: Level.LOW, Level.LOW: Level.HIGH, Level.HIGH: Level.HIGH,
 FOLLOW_UP_WORDS = 12
 
 
+def _weights(data: dict[str, Any]) -> tuple[list[str], list[float]]:
+    """Feature names and their weights, row-major (one row of len(classes) per feature).
+
+    Format 1 keeps ``weights`` as ``{feature: [w_high, w_low, w_no, w_rag]}`` (readable, slow to parse);
+    format 2 (what ``scripts/train_classifier.py`` writes) keeps ``features`` plus one base64 float32 array."""
+    if "weights" in data:
+        names = list(data["weights"])
+        return names, [float(v) for name in names for v in data["weights"][name]]
+    flat = array("f")
+    flat.frombytes(base64.b64decode(data["weights_f32le"]))
+    if sys.byteorder != "little":
+        flat.byteswap()
+    return list(data["features"]), flat.tolist()
+
+
 class LocalClassifier(Classifier):
     """Sparse logistic regression over word n-grams and a few hand-written cues.
 
@@ -71,7 +90,9 @@ class LocalClassifier(Classifier):
         self.levels: tuple[Level, ...] = tuple(Level(c) for c in data["classes"])
         self._temperature = float(data.get("temperature", 1.0)) or 1.0  # fitted at training time
         self._intercept: list[float] = [float(v) for v in data["intercept"]]
-        self._weights: dict[str, list[float]] = data["weights"]
+        names, self._flat = _weights(data)
+        width = len(self.levels)
+        self._row: dict[str, int] = {name: i * width for i, name in enumerate(names)}
 
     async def classify(self, conv: Conversation) -> Decision:
         return self.predict(conv)
@@ -88,12 +109,12 @@ class LocalClassifier(Classifier):
     def probabilities(self, text: str) -> dict[Level, float]:
         """Softmax over the four levels for one piece of text (no multi-turn logic)."""
         scores = list(self._intercept)
-        weights = self._weights
+        row, flat, width = self._row, self._flat, len(scores)
         for name, value in extract(text).items():
-            w = weights.get(name)
-            if w is not None:
-                for k in range(len(scores)):
-                    scores[k] += w[k] * value
+            i = row.get(name)
+            if i is not None:
+                for k in range(width):
+                    scores[k] += flat[i + k] * value
         scores = [s / self._temperature for s in scores]
         top = max(scores)
         exps = [math.exp(s - top) for s in scores]
