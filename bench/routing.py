@@ -84,10 +84,10 @@ def strategy_config(strategy: str, servers: list[VllmServer], folder: Path, rout
     callbacks = list(repo_config()["litellm_settings"]["callbacks"])
     if strategy != "solv":
         callbacks.remove("routing.solv_routing.instance")
-    routing = {"shuffle": "simple-shuffle", "least-busy": "least-busy", "solv": "simple-shuffle"}[strategy]
+    litellm_strategy = {"shuffle": "simple-shuffle", "least-busy": "least-busy", "solv": "simple-shuffle"}[strategy]
     solv = {"routing": {**(repo_config().get("solv") or {}).get("routing", {}), **routing}}
     return write_variant(folder / strategy, models, solv=solv, litellm_settings={"callbacks": callbacks},
-                         router_settings={"routing_strategy": routing})
+                         router_settings={"routing_strategy": litellm_strategy})
 
 
 async def stream_ttft(client: httpx.AsyncClient, messages: list[dict[str, str]]) -> tuple[float, str]:
