@@ -61,7 +61,7 @@ class LlmClassifier(Classifier):
                     {"role": "user", "content": context + conv.prompt[:_MAX_PROMPT_CHARS]}]
         try:
             text = await asyncio.wait_for(self._complete(messages, self._timeout_s), self._timeout_s)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             raise JudgeFailed(f"judge timed out after {self._timeout_s}s") from None
         except Exception as exc:  # any transport error: the cascade falls back
             raise JudgeFailed(f"judge failed: {type(exc).__name__}: {exc}") from exc
