@@ -18,7 +18,7 @@ def raw(routing: dict, groups: tuple[str, ...] = ("qwen",)) -> dict:
 def test_defaults():
     cfg = parse_routing({"model_list": []})
     assert cfg == RoutingConfig()
-    assert (cfg.affinity, cfg.max_imbalance, cfg.scrape_interval_s, cfg.stale_after_s) == (True, 2.0, 1.0, 5.0)
+    assert (cfg.affinity, cfg.max_imbalance, cfg.scrape_interval_s, cfg.stale_after_s) == (True, 4.0, 1.0, 5.0)
 
 
 @pytest.mark.parametrize(("routing", "needle"), [

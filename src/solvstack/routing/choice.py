@@ -48,7 +48,7 @@ class Policy:
 
     affinity: bool = True
     # The affinity replica yields when its score exceeds the least loaded one's by this much.
-    max_imbalance: float = 2.0
+    max_imbalance: float = 4.0
     # ...or when its KV cache is this full (new prefixes would evict the ones we want to keep).
     kv_cache_high: float = 0.95
 

@@ -22,7 +22,7 @@ class RoutingConfig(BaseModel):
     enabled: bool = True
     model_groups: list[str] = []  # groups to route; empty = every group with more than one deployment
     affinity: bool = True  # keep a conversation on the replica that holds its prefix
-    max_imbalance: float = Field(2.0, gt=0)  # affinity yields when its replica is this much busier
+    max_imbalance: float = Field(4.0, gt=0)  # affinity yields when its replica is this much busier
     kv_cache_high: float = Field(0.95, gt=0, le=1)  # ...or when its KV cache is this full
     scrape_interval_s: float = Field(1.0, gt=0, le=60)
     scrape_timeout_s: float = Field(1.0, gt=0, le=30)
