@@ -194,9 +194,9 @@ def main() -> None:
     parser.add_argument("--turn-words", type=int, default=60)
     parser.add_argument("--uniform", type=int, default=16)
     parser.add_argument("--concurrency", type=int, default=4)
-    parser.add_argument("--max-imbalance", type=float, default=None, help="override solv.routing.max_imbalance")
+    parser.add_argument("--load-factor", type=float, default=None, help="override solv.routing.load_factor")
     args = parser.parse_args()
-    routing = {} if args.max_imbalance is None else {"max_imbalance": args.max_imbalance}
+    routing = {} if args.load_factor is None else {"load_factor": args.load_factor}
     results: dict[tuple[str, str], Result] = {}
     with tempfile.TemporaryDirectory(prefix="solv-bench-routing-") as tmp:
         servers = start_replicas(args, Path(tmp))

@@ -151,6 +151,6 @@ def test_solv_check_fails_on_gpu_drift_and_warns_on_the_embedded_default(tmp_pat
 
 def test_solv_check_validates_solv_routing(tmp_path, capsys):
     cfg = tmp_path / "litellm_config.yaml"
-    cfg.write_text(yaml.safe_dump({"model_list": [], "solv": {"routing": {"max_imbalanse": 3}}}))
+    cfg.write_text(yaml.safe_dump({"model_list": [], "solv": {"routing": {"load_factr": 3}}}))
     assert solv_config.run(check_args(cfg)) == 2
-    assert "solv.routing.max_imbalanse: Extra inputs are not permitted" in capsys.readouterr().err
+    assert "solv.routing.load_factr: Extra inputs are not permitted" in capsys.readouterr().err

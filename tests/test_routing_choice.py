@@ -156,3 +156,16 @@ def test_inflight_counts_retries_once_and_expires():
     now[0] = 11.0
     f.begin("c3", "b")  # c2 never finished: dropped after ttl
     assert (f.count("a"), f.count("b")) == (0, 1)
+
+
+@pytest.mark.parametrize(("a", "b", "reason"), [
+    (1, 0, "affinity"),   # low load: a chat stays put
+    (2, 0, "spill"),      # 3 vs an average of 1.5: over 1.25x
+    (60, 40, "affinity"),  # busy GPUs: 61 vs an average of 50.5 is within 1.25x
+    (70, 30, "spill"),
+])
+def test_bounded_load_scales_with_the_groups_load(a, b, reason):
+    key = key_for("a")
+    load = {"a": ReplicaLoad(in_flight=a), "b": ReplicaLoad(in_flight=b)}
+    assert decide([A, B], load, key).reason == reason
+    assert decide([A, B], load, key, Policy(load_factor=10)).reason == "affinity"

@@ -52,7 +52,7 @@ def proxy(backends: dict[str, RecordingBackend], tmp_path_factory: pytest.TempPa
     models = [replica(name.split("-")[0], int(name[-1]), b.url) for name, b in backends.items()]
     models.insert(-1, replica("flaky", 0, f"http://127.0.0.1:{free_port()}/v1"))  # nothing listens there
     cfg = write_variant(tmp_path_factory.mktemp("routing"), models,
-                        solv={"routing": {"scrape_interval_s": 0.2, "stale_after_s": 1.0, "max_imbalance": 2}})
+                        solv={"routing": {"scrape_interval_s": 0.2, "stale_after_s": 1.0}})
     p = start_proxy(cfg)
     yield p
     p.stop()

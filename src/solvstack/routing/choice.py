@@ -5,8 +5,10 @@ Two rules, in order:
 1. **prefix affinity** — a request with an affinity key (a hash of its conversation prefix) goes to
    the replica ranked first for that key by rendezvous (highest-random-weight) hashing, so every
    proxy replica picks the same one without shared state, and a conversation keeps hitting the
-   replica whose KV cache holds its prefix. If that replica is overloaded, the next one in the
-   key's ranking that is not takes it (again the same on every proxy).
+   replica whose KV cache holds its prefix. Loads are bounded ("consistent hashing with bounded
+   loads", Mirrokni et al. 2016; HAProxy's ``hash-balance-factor``): a replica takes the request
+   only while its load stays within ``load_factor`` x the average; otherwise the next replica in
+   the key's ranking that does takes it (again the same on every proxy).
 2. **least load** otherwise: the lowest :func:`score`, ties broken by the key's ranking.
 
 Replicas that failed recently (or already failed this very request) are skipped while any other
@@ -20,6 +22,7 @@ True
 from __future__ import annotations
 
 import hashlib
+import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -47,8 +50,9 @@ class Policy:
     """Knobs of the decision (``solv.routing`` in the YAML)."""
 
     affinity: bool = True
-    # The affinity replica yields when its score exceeds the least loaded one's by this much.
-    max_imbalance: float = 4.0
+    # A replica keeps its keys while its load (this request included) is at most this x the average:
+    # at low load a conversation stays put; under load no replica exceeds the average by > 25 %.
+    load_factor: float = 1.25
     # ...or when its KV cache is this full (new prefixes would evict the ones we want to keep).
     kv_cache_high: float = 0.95
 
@@ -100,10 +104,10 @@ def decide(deployments: Sequence[D], load: Mapping[str, ReplicaLoad], affinity_k
     # One basis for all: a replica without fresh metrics would otherwise look idler than it is.
     metrics = all(loads[i].has_metrics for i in pool)
     scores = {i: score(loads[i], metrics) for i in pool}
-    least = min(scores.values())
+    cap = math.ceil(policy.load_factor * (sum(scores.values()) + 1) / len(pool))
     if policy.affinity and affinity_key:
         for replica in order:
-            if not _overloaded(scores[replica] - least, loads[replica], policy):
+            if not _overloaded(scores[replica] + 1 > cap, loads[replica], policy):
                 return Choice(by_id[replica], "affinity" if replica == ranking[0] else "spill")
     best = min(order, key=scores.__getitem__)  # min() keeps the first of equals: the ranking breaks ties
     return Choice(by_id[best], "least-load")
@@ -115,7 +119,5 @@ def choose(deployments: Sequence[D], load: Mapping[str, ReplicaLoad], affinity_k
     return decide(deployments, load, affinity_key, policy, id_of).deployment
 
 
-def _overloaded(excess: float, load: ReplicaLoad, policy: Policy) -> bool:
-    if load.kv_usage is not None and load.kv_usage >= policy.kv_cache_high:
-        return True
-    return excess >= policy.max_imbalance
+def _overloaded(over_cap: bool, load: ReplicaLoad, policy: Policy) -> bool:
+    return over_cap or (load.kv_usage is not None and load.kv_usage >= policy.kv_cache_high)

@@ -1,7 +1,7 @@
 """The ``solv.routing`` section of ``litellm_config.yaml``, typed and strict.
 
->>> RoutingConfig.model_validate({"max_imbalance": 3}).policy().max_imbalance
-3.0
+>>> RoutingConfig.model_validate({"load_factor": 1.5}).policy().load_factor
+1.5
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ class RoutingConfig(BaseModel):
     enabled: bool = True
     model_groups: list[str] = []  # groups to route; empty = every group with more than one deployment
     affinity: bool = True  # keep a conversation on the replica that holds its prefix
-    max_imbalance: float = Field(4.0, gt=0)  # affinity yields when its replica is this much busier
+    load_factor: float = Field(1.25, ge=1.0, le=10.0)  # affinity yields above this x the average load
     kv_cache_high: float = Field(0.95, gt=0, le=1)  # ...or when its KV cache is this full
     scrape_interval_s: float = Field(1.0, gt=0, le=60)
     scrape_timeout_s: float = Field(1.0, gt=0, le=30)
@@ -39,7 +39,7 @@ class RoutingConfig(BaseModel):
         return self
 
     def policy(self) -> Policy:
-        return Policy(affinity=self.affinity, max_imbalance=self.max_imbalance, kv_cache_high=self.kv_cache_high)
+        return Policy(affinity=self.affinity, load_factor=self.load_factor, kv_cache_high=self.kv_cache_high)
 
 
 def parse_routing(raw: dict[str, Any], where: str = "litellm_config.yaml") -> RoutingConfig:
