@@ -3,8 +3,9 @@
     .venv/bin/python bench/routing.py [--sessions 12] [--turns 3] [--uniform 16] [--concurrency 4]
 
 Two dummy-Llama replicas (real vLLM engine, scheduler and prefix cache; random weights), one core
-each, stay up for the whole run; the proxy is restarted per strategy on the same replicas, so all
-three see the same backends in the same run. Workloads, per strategy:
+each, and three proxies (one per strategy) stay up for the whole run; the strategies take turns in
+``--rounds`` rounds (order reversed every other round), so drift on a shared machine hits all three.
+Workloads, per strategy (split over the rounds):
 
 * shared-prefix: ``--sessions`` chats of ``--turns`` turns; each chat has its own long system
   prompt and every turn re-sends the whole history, so the replica that served the previous turn
@@ -60,7 +61,12 @@ class Result:
     wall_s: float = 0.0
     hits: float = 0.0
     queries: float = 0.0
-    errors: int = 0
+
+    def add(self, other: Result) -> None:
+        self.ttft += other.ttft
+        self.wall_s += other.wall_s
+        self.hits += other.hits
+        self.queries += other.queries
 
     @property
     def rps(self) -> float:
@@ -194,28 +200,31 @@ def main() -> None:
     parser.add_argument("--turn-words", type=int, default=60)
     parser.add_argument("--uniform", type=int, default=16)
     parser.add_argument("--concurrency", type=int, default=4)
+    parser.add_argument("--rounds", type=int, default=2, help="strategies alternate per round, so drift hits all")
     parser.add_argument("--load-factor", type=float, default=None, help="override solv.routing.load_factor")
     args = parser.parse_args()
     routing = {} if args.load_factor is None else {"load_factor": args.load_factor}
+    per_round = argparse.Namespace(**{**vars(args), "sessions": max(1, args.sessions // args.rounds),
+                                      "uniform": max(1, args.uniform // args.rounds)})
     results: dict[tuple[str, str], Result] = {}
     with tempfile.TemporaryDirectory(prefix="solv-bench-routing-") as tmp:
         servers = start_replicas(args, Path(tmp))
+        proxies = {s: start_proxy(strategy_config(s, servers, Path(tmp), routing)) for s in STRATEGIES}
         try:
-            for strategy in STRATEGIES:
-                proxy = start_proxy(strategy_config(strategy, servers, Path(tmp), routing))
-                try:
+            for r in range(args.rounds):
+                for strategy in STRATEGIES if r % 2 == 0 else tuple(reversed(STRATEGIES)):
                     for name, workload in (("shared-prefix", shared_prefix), ("uniform", uniform)):
                         salt = f"{random.getrandbits(32):08x}-{strategy}"
-                        res = asyncio.run(measure(proxy.url, workload, args, salt, servers))
-                        results[(name, strategy)] = res
-                        report(name, strategy, res)
-                finally:
-                    proxy.stop()
-                if strategy == "solv":
-                    print(f"solv routes: {route_reasons(Path(proxy.log_path))}", flush=True)
+                        res = asyncio.run(measure(proxies[strategy].url, workload, per_round, salt, servers))
+                        results.setdefault((name, strategy), Result()).add(res)
+            print(f"solv routes: {route_reasons(Path(proxies['solv'].log_path))}", flush=True)
         finally:
+            for proxy in proxies.values():
+                proxy.stop()
             for s in servers:
                 s.stop()
+    for (name, strategy), res in sorted(results.items()):
+        report(name, strategy, res)
     solv, shuffle = results[("shared-prefix", "solv")], results[("shared-prefix", "shuffle")]
     lb_u, solv_u = results[("uniform", "least-busy")], results[("uniform", "solv")]
     print(f"uniform ttft_p50 solv/least-busy = {pct(solv_u.ttft, 50) / pct(lb_u.ttft, 50):.2f} "
