@@ -29,6 +29,7 @@ from solvstack.classify.features import extract  # noqa: E402
 DATA_DIR = ROOT / "data" / "classifier"
 MODEL_PATH = ROOT / "src" / "solvstack" / "classify" / "model" / "local.json"
 CLASSES = ("HIGH", "LOW", "NO", "RAG")
+HAND_WEIGHT = 3.0  # sample weight of hand-written rows relative to templated ones (see sample_weights)
 
 
 def load_rows(paths: list[Path], notes: list[str] | None = None) -> list[tuple[str, str]]:
@@ -48,7 +49,7 @@ def load_rows(paths: list[Path], notes: list[str] | None = None) -> list[tuple[s
     return rows
 
 
-def fit(rows: list[tuple[str, str]], c: float):  # type: ignore[no-untyped-def]
+def fit(rows: list[tuple[str, str]], c: float, weights: list[float] | None = None):  # type: ignore[no-untyped-def]
     from sklearn.feature_extraction import DictVectorizer
     from sklearn.linear_model import LogisticRegression
 
@@ -56,11 +57,17 @@ def fit(rows: list[tuple[str, str]], c: float):  # type: ignore[no-untyped-def]
     x = vec.fit_transform([extract(t) for t, _ in rows])
     y = [CLASSES.index(lab) for _, lab in rows]
     clf = LogisticRegression(C=c, max_iter=3000, tol=1e-4, class_weight="balanced")  # traffic prior unknown
-    clf.fit(x, y)
+    clf.fit(x, y, sample_weight=weights)
     return vec, clf
 
 
-def cross_validate(rows: list[tuple[str, str]], c: float, folds: int, groups: list[str] | None = None) -> float:
+def cross_validate(
+    rows: list[tuple[str, str]],
+    c: float,
+    folds: int,
+    groups: list[str] | None = None,
+    weights: list[float] | None = None,
+) -> float:
     """Out-of-fold accuracy. With ``groups`` (the template each row came from) no template is on both
     sides of a split, which says far more about new prompts than a random split of templated data."""
     from sklearn.model_selection import GroupKFold, StratifiedKFold
@@ -72,13 +79,15 @@ def cross_validate(rows: list[tuple[str, str]], c: float, folds: int, groups: li
         splits = GroupKFold(n_splits=folds).split(rows, labels, groups)
     correct = 0
     for train_idx, test_idx in splits:
-        vec, clf = fit([rows[i] for i in train_idx], c)
+        vec, clf = fit([rows[i] for i in train_idx], c, _take(weights, train_idx))
         pred = clf.predict(vec.transform([extract(rows[i][0]) for i in test_idx]))
         correct += sum(CLASSES[p] == rows[i][1] for p, i in zip(pred, test_idx, strict=False))
     return correct / len(rows)
 
 
-def fit_temperature(rows: list[tuple[str, str]], c: float, groups: list[str], folds: int = 5) -> float:
+def fit_temperature(
+    rows: list[tuple[str, str]], c: float, groups: list[str], folds: int = 5, weights: list[float] | None = None
+) -> float:
     """Softmax temperature that minimises the log-loss of leave-template-out predictions.
 
     A model scored on templates it saw is far too sure of itself; scored on templates it did not see, its
@@ -88,7 +97,7 @@ def fit_temperature(rows: list[tuple[str, str]], c: float, groups: list[str], fo
 
     logits, gold = [], []
     for train_idx, test_idx in GroupKFold(n_splits=folds).split(rows, groups=groups):
-        vec, clf = fit([rows[i] for i in train_idx], c)
+        vec, clf = fit([rows[i] for i in train_idx], c, _take(weights, train_idx))
         logits.append(clf.decision_function(vec.transform([extract(rows[i][0]) for i in test_idx])))
         gold.extend(CLASSES.index(rows[i][1]) for i in test_idx)
     z, y = np.vstack(logits), np.array(gold)
@@ -99,6 +108,20 @@ def fit_temperature(rows: list[tuple[str, str]], c: float, groups: list[str], fo
         return float(-(s[np.arange(len(y)), y] - np.log(np.exp(s).sum(axis=1))).mean())
 
     return min((round(0.5 + 0.1 * i, 1) for i in range(46)), key=nll)  # T in [0.5, 5.0]
+
+
+def _take(weights: list[float] | None, idx) -> list[float] | None:  # type: ignore[no-untyped-def]
+    return None if weights is None else [weights[i] for i in idx]
+
+
+def sample_weights(notes: list[str], hand_weight: float) -> list[float] | None:
+    """Weight of each row in the fit: templated rows 1, every other (hand-written) row ``hand_weight``.
+
+    Thousands of templated rows repeat a few dozen sentence shapes; hand-written rows are each a different
+    shape, so one of them says more about an unseen prompt than one templated variant does."""
+    if hand_weight == 1.0:
+        return None
+    return [1.0 if n.startswith("templated:") else hand_weight for n in notes]
 
 
 def _groups(notes: list[str]) -> list[str]:
@@ -146,6 +169,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--cv", type=int, default=5, help="folds for the cross-validation report (0: skip)")
     p.add_argument("--group-cv", action="store_true", help="group folds by template/note (leave-template-out)")
     p.add_argument("--no-calibrate", action="store_true", help="skip fitting the softmax temperature (T = 1)")
+    p.add_argument(
+        "--hand-weight", type=float, default=HAND_WEIGHT, help="sample weight of non-templated rows (templated: 1)"
+    )
     p.add_argument("--min-weight", type=float, default=0.02, help="drop features whose largest |weight| is below")
     p.add_argument("--out", type=Path, default=MODEL_PATH)
     args = p.parse_args(argv)
@@ -153,13 +179,14 @@ def main(argv: list[str] | None = None) -> int:
     notes: list[str] = []
     rows = load_rows(sorted(args.data_dir.glob("*.jsonl")) + list(args.data), notes)
     print(f"{len(rows)} examples: {dict(sorted(Counter(lab for _, lab in rows).items()))}")
+    weights = sample_weights(notes, args.hand_weight)
     if args.cv:
         groups = _groups(notes) if args.group_cv else None
         kind = "leave-template-out" if groups else "stratified"
-        print(f"{args.cv}-fold {kind} CV accuracy: {cross_validate(rows, args.C, args.cv, groups):.3f}")
-    temperature = 1.0 if args.no_calibrate else fit_temperature(rows, args.C, _groups(notes))
+        print(f"{args.cv}-fold {kind} CV accuracy: {cross_validate(rows, args.C, args.cv, groups, weights):.3f}")
+    temperature = 1.0 if args.no_calibrate else fit_temperature(rows, args.C, _groups(notes), weights=weights)
     print(f"softmax temperature: {temperature}")
-    vec, clf = fit(rows, args.C)
+    vec, clf = fit(rows, args.C, weights)
     model = export(vec, clf, args.min_weight, temperature)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(model, sort_keys=True, separators=(",", ":")) + "\n", encoding="utf-8")

@@ -234,3 +234,16 @@ def test_training_script_builds_a_loadable_model(tmp_path: Path) -> None:
         assert train.main(["--data-dir", str(tmp_path), "--cv", "0", "--no-calibrate", "--out", str(out)]) == 0
     assert out_a.read_bytes() == out_b.read_bytes()  # deterministic
     assert LocalClassifier(out_a).predict(Conversation("weather in Paris today")).level is Level.RAG
+
+
+def test_hand_written_rows_weigh_more_than_templated_ones() -> None:
+    import importlib.util
+
+    root = Path(__file__).resolve().parents[1]
+    spec = importlib.util.spec_from_file_location("train_classifier", root / "scripts" / "train_classifier.py")
+    assert spec is not None and spec.loader is not None
+    train = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(train)
+    notes = ["templated:low_code", "hand-written", "mine.jsonl"]
+    assert train.sample_weights(notes, 3.0) == [1.0, 3.0, 3.0]
+    assert train.sample_weights(notes, 1.0) is None  # unweighted fit, as before
