@@ -55,6 +55,8 @@ def main() -> None:
     ap.add_argument("--requests", type=int, default=400)
     ap.add_argument("--concurrency", type=int, default=8)
     ap.add_argument("--rounds", type=int, default=4)
+    ap.add_argument("--callbacks", default="plugins.solv_thinking.instance",
+                    help="comma-separated callbacks of the solv proxy; 'repo' = the repo config's whole list")
     args = ap.parse_args()
     port = free_port()
     backend = subprocess.Popen([sys.executable, "-m", "tests.support.backend", str(port)],
@@ -64,7 +66,8 @@ def main() -> None:
     models = [deployment("m", api_base, "qwen3")]
     with tempfile.TemporaryDirectory() as tmp:
         stock_cfg = write_variant(Path(tmp) / "stock", models, litellm_settings={"callbacks": []})
-        solv_cfg = write_variant(Path(tmp) / "solv", models)
+        chosen = {} if args.callbacks == "repo" else {"litellm_settings": {"callbacks": args.callbacks.split(",")}}
+        solv_cfg = write_variant(Path(tmp) / "solv", models, **chosen)
         proxies = {"stock": start_proxy(stock_cfg), "solv": start_proxy(solv_cfg)}
         try:
             for p in proxies.values():  # warm-up: connection pools, first-request imports
