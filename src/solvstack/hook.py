@@ -73,7 +73,7 @@ class ThinkingHook(CustomLogger):
         data, ov = _strip_overrides(data, idx)
         conv = conversation_of(data["messages"])
         decision = await self._decide(data, ov, conv)
-        thinking = self._thinking(decision, ov)
+        thinking = self._thinking(decision)
         search = ov.search if ov.search is not None else decision.level is Level.RAG
         info = {"level": (Level.RAG if search else decision.level).value, "source": decision.source,
                 "thinking": thinking.value if thinking else "client", "confidence": f"{decision.confidence:.2f}",
@@ -100,7 +100,7 @@ class ThinkingHook(CustomLogger):
             log.exception("solv classifier failed; using default_level %s", self.cfg.default_level.value)
             return Decision(self.cfg.default_level, "default", 0.0)
 
-    def _thinking(self, decision: Decision, ov: Overrides) -> Level | None:
+    def _thinking(self, decision: Decision) -> Level | None:
         """The thinking level to apply to the model, or None when the client set its own."""
         if decision.source == "client":
             return None
