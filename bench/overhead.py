@@ -22,6 +22,7 @@ from pathlib import Path
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.common import interleaved, pct  # noqa: E402
 from tests.support.proxy import MASTER_KEY, deployment, free_port, start_proxy, write_variant  # noqa: E402
 
 PROMPTS = ["hi there!", "what is 17 * 23?", "prove that sqrt(2) is irrational",
@@ -46,10 +47,6 @@ async def load(url: str, n: int, concurrency: int) -> tuple[list[float], float]:
         return lat, n / (time.perf_counter() - start)
 
 
-def pct(xs: list[float], q: float) -> float:
-    return statistics.quantiles(xs, n=100)[int(q) - 1] if len(xs) > 1 else xs[0]
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--requests", type=int, default=400)
@@ -72,12 +69,8 @@ def main() -> None:
         try:
             for p in proxies.values():  # warm-up: connection pools, first-request imports
                 asyncio.run(load(p.url, 50, args.concurrency))
-            results: dict[str, tuple[list[float], list[float]]] = {k: ([], []) for k in proxies}
-            for r in range(args.rounds):
-                for name in (("stock", "solv") if r % 2 == 0 else ("solv", "stock")):
-                    lat, rps = asyncio.run(load(proxies[name].url, args.requests, args.concurrency))
-                    results[name][0].extend(lat)
-                    results[name][1].append(rps)
+            results = interleaved(["stock", "solv"], args.rounds,
+                                  lambda name: asyncio.run(load(proxies[name].url, args.requests, args.concurrency)))
         finally:
             for p in proxies.values():
                 p.stop()

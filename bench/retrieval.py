@@ -36,6 +36,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # solvstack.retrieval imports litellm
+from bench.common import interleaved, pct  # noqa: E402
 from tests.support.proxy import MASTER_KEY, deployment, free_port, start_proxy, write_variant  # noqa: E402
 from tests.support.search_servers import bench_results  # noqa: E402
 
@@ -90,10 +91,6 @@ async def load(url: str, n: int, concurrency: int, messages: Messages) -> tuple[
         return lat, n / (time.perf_counter() - start)
 
 
-def pct(xs: list[float], q: int) -> float:
-    return statistics.quantiles(xs, n=100)[q - 1] if len(xs) > 1 else xs[0]
-
-
 def serve(module: str, *args: str) -> tuple[subprocess.Popen[bytes], str]:
     proc = subprocess.Popen([sys.executable, "-m", module, *args, str(free_port())], cwd=ROOT, stdout=subprocess.PIPE)
     assert proc.stdout is not None
@@ -109,7 +106,6 @@ def main() -> None:
     backend, api_base = serve("tests.support.backend")
     searxng, searxng_url = serve("tests.support.search_servers", "searxng")
     models = [deployment("m", api_base, "qwen3")]
-    results: dict[str, tuple[list[float], list[float]]] = {k: ([], []) for k in SCENARIOS}
     with tempfile.TemporaryDirectory() as tmp:
         proxies = {"stock": start_proxy(write_variant(Path(tmp) / "stock", models, litellm_settings={"callbacks": []})),
                    "solv": start_proxy(write_variant(Path(tmp) / "solv", models),
@@ -117,12 +113,8 @@ def main() -> None:
         try:
             for proxy, prompt in SCENARIOS.values():  # warm-up: pools, first-request imports
                 asyncio.run(load(proxies[proxy].url, 30, args.concurrency, prompt))
-            for r in range(args.rounds):
-                for name in (list(SCENARIOS) if r % 2 == 0 else list(reversed(SCENARIOS))):
-                    proxy, prompt = SCENARIOS[name]
-                    lat, rps = asyncio.run(load(proxies[proxy].url, args.requests, args.concurrency, prompt))
-                    results[name][0].extend(lat)
-                    results[name][1].append(rps)
+            results = interleaved(list(SCENARIOS), args.rounds, lambda name: asyncio.run(
+                load(proxies[SCENARIOS[name][0]].url, args.requests, args.concurrency, SCENARIOS[name][1])))
         finally:
             for p in proxies.values():
                 p.stop()

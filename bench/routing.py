@@ -28,7 +28,6 @@ import asyncio
 import json
 import random
 import re
-import statistics
 import sys
 import tempfile
 import time
@@ -40,6 +39,7 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from bench.common import pct  # noqa: E402
 from tests.support.proxy import MASTER_KEY, free_port, repo_config, start_proxy, write_variant  # noqa: E402
 
 from solvstack.embedded.catalog import get_model  # noqa: E402
@@ -160,10 +160,6 @@ async def measure(url: str, workload: Any, args: argparse.Namespace, salt: str, 
     h1, q1 = cache_counters(servers)
     res.hits, res.queries = h1 - h0, q1 - q0
     return res
-
-
-def pct(xs: list[float], q: int) -> float:
-    return statistics.quantiles(xs, n=100, method="inclusive")[q - 1] if len(xs) > 1 else xs[0]
 
 
 def report(name: str, strategy: str, r: Result) -> None:

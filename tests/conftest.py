@@ -14,7 +14,7 @@ import pytest
 
 from solvstack.proxyproc import ProxyProcess
 from tests.support.backend import RecordingBackend
-from tests.support.proxy import MASTER_KEY, deployment, start_proxy, write_variant
+from tests.support.proxy import deployment, proxy_client, start_proxy, write_variant
 from tests.vllm_fixtures import vllm_cpu_server  # noqa: F401  (session fixture: a real vLLM CPU server)
 
 FAMILIES = {"qwen": "qwen3", "granite": "granite", "oss": "gpt-oss", "cloud": "reasoning-effort",
@@ -46,7 +46,7 @@ def rec(backend: RecordingBackend) -> RecordingBackend:
 
 @pytest.fixture
 def client(proxy: ProxyProcess) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=proxy.url, headers={"Authorization": f"Bearer {MASTER_KEY}"}, timeout=60) as c:
+    with proxy_client(proxy) as c:
         yield c
 
 

@@ -16,7 +16,7 @@ import pytest
 
 from solvstack.proxyproc import ProxyProcess
 from tests.support.backend import RecordingBackend
-from tests.support.proxy import MASTER_KEY, deployment, free_port, start_proxy, write_variant
+from tests.support.proxy import deployment, free_port, proxy_client, start_proxy, write_variant
 from tests.test_metrics import scrape, total
 
 CLOUD_KEY = "sk-cloud-test-3b7e"
@@ -70,7 +70,7 @@ def backends(servers) -> tuple[RecordingBackend, RecordingBackend]:
 
 @pytest.fixture
 def fb(fb_proxy: ProxyProcess) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=fb_proxy.url, headers={"Authorization": f"Bearer {MASTER_KEY}"}, timeout=60) as c:
+    with proxy_client(fb_proxy) as c:
         yield c
 
 

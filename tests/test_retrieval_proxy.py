@@ -19,7 +19,7 @@ import pytest
 from solvstack.proxyproc import ProxyProcess
 from solvstack.retrieval.context import INSTRUCTIONS
 from tests.support.backend import Behaviour, RecordingBackend
-from tests.support.proxy import MASTER_KEY, deployment, repo_config, start_proxy, write_variant
+from tests.support.proxy import deployment, proxy_client, repo_config, start_proxy, write_variant
 from tests.support.search_servers import SearxngServer, TavilyServer, assert_inert, hit, parse_block
 
 CORPUS = [json.loads(line) for line in
@@ -68,7 +68,7 @@ def client(rag_proxy: ProxyProcess, rec: RecordingBackend, judge: RecordingBacke
     searxng.clear()
     tavily.clear()
     judge_says(judge, "NO")
-    with httpx.Client(base_url=rag_proxy.url, headers={"Authorization": f"Bearer {MASTER_KEY}"}, timeout=60) as c:
+    with proxy_client(rag_proxy) as c:
         yield c
 
 
@@ -234,7 +234,7 @@ def test_missing_keys_are_reported_once_and_requests_still_go_through(backend, t
     p = start_proxy(cfg, env={"SEARXNG_API_BASE": "", "TAVILY_API_KEY": ""})
     try:
         backend.clear()
-        with httpx.Client(base_url=p.url, headers={"Authorization": f"Bearer {MASTER_KEY}"}, timeout=60) as c:
+        with proxy_client(p) as c:
             r = c.post("/v1/chat/completions", json={"model": "qwen", "messages": [
                 {"role": "user", "content": "/search anything at all"}]})
         log = Path(p.log_path).read_text(errors="replace")

@@ -19,7 +19,7 @@ from solvstack.proxyproc import ProxyProcess
 from solvstack.routing.affinity import affinity_key
 from solvstack.routing.choice import rendezvous_rank
 from tests.support.backend import RecordingBackend
-from tests.support.proxy import MASTER_KEY, deployment, free_port, start_proxy, write_variant
+from tests.support.proxy import deployment, free_port, proxy_client, start_proxy, write_variant
 
 GROUPS = ("aff", "load", "stale", "flaky")
 
@@ -60,7 +60,7 @@ def proxy(backends: dict[str, RecordingBackend], tmp_path_factory: pytest.TempPa
 
 @pytest.fixture
 def client(proxy: ProxyProcess) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=proxy.url, headers={"Authorization": f"Bearer {MASTER_KEY}"}, timeout=60) as c:
+    with proxy_client(proxy) as c:
         yield c
 
 

@@ -25,7 +25,7 @@ from solvstack.proxyproc import ProxyProcess
 from solvstack.routing.affinity import affinity_key
 from solvstack.routing.choice import rendezvous_rank
 from solvstack.routing.metrics import parse_metrics
-from tests.support.proxy import MASTER_KEY, free_port, start_proxy, write_variant
+from tests.support.proxy import free_port, proxy_client, start_proxy, write_variant
 from tests.vllm_fixtures import STARTUP_TIMEOUT_S, vllm_python_or_skip
 
 pytestmark = pytest.mark.vllm
@@ -84,7 +84,7 @@ def proxy(replicas: Replicas, tmp_path_factory: pytest.TempPathFactory) -> Itera
 
 @pytest.fixture
 def client(proxy: ProxyProcess) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=proxy.url, headers={"Authorization": f"Bearer {MASTER_KEY}"}, timeout=180) as c:
+    with proxy_client(proxy, timeout=180) as c:
         yield c
 
 

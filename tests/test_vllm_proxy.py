@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from solvstack.proxyproc import ProxyProcess
-from tests.support.proxy import MASTER_KEY, start_proxy, write_variant
+from tests.support.proxy import proxy_client, start_proxy, write_variant
 from tests.vllm_fixtures import VllmEndpoint
 
 pytestmark = pytest.mark.vllm
@@ -31,7 +31,7 @@ def vproxy(vllm_cpu_server: VllmEndpoint, tmp_path_factory: pytest.TempPathFacto
 
 @pytest.fixture
 def vclient(vproxy: ProxyProcess) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=vproxy.url, headers={"Authorization": f"Bearer {MASTER_KEY}"}, timeout=300) as c:
+    with proxy_client(vproxy, timeout=300) as c:
         yield c
 
 

@@ -12,6 +12,7 @@ import socket
 from pathlib import Path
 from typing import Any
 
+import httpx
 import yaml
 
 from solvstack.proxyproc import ProxyProcess
@@ -73,3 +74,8 @@ def start_proxy(config: Path, env: dict[str, str] | None = None) -> ProxyProcess
         proxy.stop()
         raise
     return proxy
+
+
+def proxy_client(proxy: ProxyProcess, timeout: float = 60) -> httpx.Client:
+    """An HTTP client for ``proxy`` that sends the master key; use it as a context manager."""
+    return httpx.Client(base_url=proxy.url, headers={"Authorization": f"Bearer {MASTER_KEY}"}, timeout=timeout)
