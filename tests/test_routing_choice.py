@@ -62,7 +62,7 @@ def test_affinity_holds_under_small_imbalance():
 
 def test_affinity_spills_when_its_replica_is_overloaded():
     key = key_for("a")
-    load = {"a": ReplicaLoad(running=2, waiting=1), "b": IDLE}  # score 4 vs 0
+    load = {"a": ReplicaLoad(running=4, waiting=1), "b": IDLE}  # score 6 vs 0: over both thresholds
     choice = decide([A, B], load, key)
     assert ids([choice.deployment]) == ["b"] and choice.reason == "spill"
 
@@ -100,6 +100,10 @@ def test_waiting_counts_more_than_running():
 def test_in_flight_counts_when_metrics_lag():
     # metrics still say idle, but this proxy just sent 3 requests there
     assert score(ReplicaLoad(in_flight=3, running=0, waiting=0)) == 3
+    # another proxy's 4 show in the sample; our 2 sent after it do not yet: both count
+    assert score(ReplicaLoad(in_flight=2, unseen=2, running=4, waiting=0)) == 6
+    # the sample already saw our requests (sent before it): not counted twice
+    assert score(ReplicaLoad(in_flight=2, unseen=0, running=4, waiting=0)) == 4
 
 
 def test_stale_metrics_degrade_to_least_in_flight():
@@ -159,13 +163,42 @@ def test_inflight_counts_retries_once_and_expires():
 
 
 @pytest.mark.parametrize(("a", "b", "reason"), [
-    (1, 0, "affinity"),   # low load: a chat stays put
-    (2, 0, "spill"),      # 3 vs an average of 1.5: over 1.25x
-    (60, 40, "affinity"),  # busy GPUs: 61 vs an average of 50.5 is within 1.25x
-    (70, 30, "spill"),
+    (1, 0, "affinity"),    # low load: a chat stays put
+    (4, 0, "affinity"),    # 4 more than the idle replica: not more than balance_abs_threshold (4)
+    (5, 0, "spill"),       # 5 more, and more than 1.5x: both thresholds crossed
+    (60, 40, "affinity"),  # busy GPUs: 20 more, but 1.5x 40 is 60: within the relative bound
+    (70, 40, "spill"),
 ])
-def test_bounded_load_scales_with_the_groups_load(a, b, reason):
+def test_spill_needs_both_the_absolute_and_the_relative_threshold(a, b, reason):
     key = key_for("a")
     load = {"a": ReplicaLoad(in_flight=a), "b": ReplicaLoad(in_flight=b)}
     assert decide([A, B], load, key).reason == reason
-    assert decide([A, B], load, key, Policy(load_factor=10)).reason == "affinity"
+    assert decide([A, B], load, key, Policy(balance_abs_threshold=100)).reason == "affinity"
+
+
+def test_relative_threshold_alone_keeps_affinity_on_busy_replicas():
+    key = key_for("a")
+    load = {"a": ReplicaLoad(in_flight=70), "b": ReplicaLoad(in_flight=40)}
+    assert decide([A, B], load, key).reason == "spill"
+    assert decide([A, B], load, key, Policy(balance_rel_threshold=2)).reason == "affinity"
+
+
+def test_every_request_gets_a_replica_however_loaded():
+    # never shed: even when every replica is busy, full or failing, one is chosen
+    busy = ReplicaLoad(running=500, waiting=400, kv_usage=1.0)
+    for key in (None, "k1", "k2"):
+        assert decide([A, B, C], {"a": busy, "b": busy, "c": busy}, key).deployment in (A, B, C)
+    failing = ReplicaLoad(failing=True, running=9, waiting=9)
+    assert decide([A, B], {"a": failing, "b": failing}, "k").deployment in (A, B)
+
+
+def test_inflight_counts_requests_sent_after_a_moment():
+    now = [0.0]
+    f = InFlight(clock=lambda: now[0])
+    f.begin("c1", "a")
+    now[0] = 2.0
+    f.begin("c2", "a")
+    f.begin("c3", "b")
+    assert (f.count_since("a", 1.0), f.count_since("b", 1.0), f.count_since("a", -1.0)) == (1, 1, 2)
+    f.end("c2")
+    assert f.count_since("a", 1.0) == 0

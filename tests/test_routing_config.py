@@ -18,12 +18,16 @@ def raw(routing: dict, groups: tuple[str, ...] = ("qwen",)) -> dict:
 def test_defaults():
     cfg = parse_routing({"model_list": []})
     assert cfg == RoutingConfig()
-    assert (cfg.affinity, cfg.load_factor, cfg.scrape_interval_s, cfg.stale_after_s) == (True, 1.25, 1.0, 5.0)
+    assert (cfg.affinity, cfg.balance_abs_threshold, cfg.balance_rel_threshold) == (True, 4.0, 1.5)
+    assert (cfg.scrape_interval_s, cfg.stale_after_s, cfg.metrics_lag_s) == (1.0, 5.0, 0.0)
 
 
 @pytest.mark.parametrize(("routing", "needle"), [
-    ({"max_imbalance": 3}, "solv.routing.max_imbalance: Extra inputs are not permitted"),
-    ({"load_factor": 0.5}, "solv.routing.load_factor: Input should be greater than or equal to 1 (got 0.5)"),
+    ({"load_factor": 1.25}, "solv.routing.load_factor: Extra inputs are not permitted"),
+    ({"balance_rel_threshold": 0.5},
+     "solv.routing.balance_rel_threshold: Input should be greater than or equal to 1 (got 0.5)"),
+    ({"balance_abs_threshold": -1}, "solv.routing.balance_abs_threshold"),
+    ({"metrics_lag_s": 60}, "solv.routing.metrics_lag_s"),
     ({"kv_cache_high": 1.5}, "solv.routing.kv_cache_high"),
     ({"scrape_interval_s": 2, "stale_after_s": 1}, "stale_after_s (1.0) must be larger than scrape_interval_s"),
     ({"model_groups": ["qwne"]}, "names 'qwne', which is not a model_name in model_list (qwen)"),
@@ -36,6 +40,6 @@ def test_bad_values_are_named(routing, needle):
 
 def test_the_real_proxy_refuses_to_start_with_a_bad_value(tmp_path):
     with RecordingBackend() as b:
-        cfg = write_variant(tmp_path, [deployment("m", b.url)], solv={"routing": {"load_factor": -1}})
-        with pytest.raises(ProxyFailed, match="solv.routing.load_factor"):
+        cfg = write_variant(tmp_path, [deployment("m", b.url)], solv={"routing": {"balance_rel_threshold": -1}})
+        with pytest.raises(ProxyFailed, match="solv.routing.balance_rel_threshold"):
             start_proxy(cfg)

@@ -21,7 +21,7 @@ from solvstack.routing.choice import rendezvous_rank
 from tests.support.backend import RecordingBackend
 from tests.support.proxy import deployment, free_port, proxy_client, start_proxy, write_variant
 
-GROUPS = ("aff", "load", "stale", "flaky")
+GROUPS = ("aff", "load", "stale", "sess", "flaky")
 
 
 def vllm_metrics(running: int = 0, waiting: int = 0, kv: float = 0.1) -> str:
@@ -38,7 +38,7 @@ def replica(group: str, idx: int, api_base: str) -> dict:
 
 @pytest.fixture(scope="module")
 def backends() -> Iterator[dict[str, RecordingBackend]]:
-    made = {f"{g}-{i}": RecordingBackend(f"{g}-{i}").start() for g in GROUPS[:3] for i in (0, 1)}
+    made = {f"{g}-{i}": RecordingBackend(f"{g}-{i}").start() for g in GROUPS[:4] for i in (0, 1)}
     made["flaky-1"] = RecordingBackend("flaky-1").start()
     for name, b in made.items():
         b.behaviour.metrics = "" if name.startswith("stale") else vllm_metrics()
@@ -52,7 +52,8 @@ def proxy(backends: dict[str, RecordingBackend], tmp_path_factory: pytest.TempPa
     models = [replica(name.split("-")[0], int(name[-1]), b.url) for name, b in backends.items()]
     models.insert(-1, replica("flaky", 0, f"http://127.0.0.1:{free_port()}/v1"))  # nothing listens there
     cfg = write_variant(tmp_path_factory.mktemp("routing"), models,
-                        solv={"routing": {"scrape_interval_s": 0.2, "stale_after_s": 1.0}})
+                        solv={"routing": {"scrape_interval_s": 0.2, "stale_after_s": 1.0,
+                                          "balance_abs_threshold": 1}})  # spill early: few requests here
     p = start_proxy(cfg)
     yield p
     p.stop()
@@ -176,3 +177,59 @@ def test_dead_replica_costs_no_failed_request(client, backends):
     # later ones avoid it up front (our failure memory: spill; or LiteLLM's cooldown left one: only)
     assert {h["x-solv-route"] for h in heads[1:]} <= {"spill", "only"}
     assert len(served_by(backends, "flaky", "question")) == len(sessions)
+
+
+def session_preferring(idx: int, tag: str) -> str:
+    """A session id whose key ranks replica ``idx`` of the "sess" group first."""
+    return next(sid for sid in (f"{tag}-{i:04d}-chat" for i in range(10_000))
+                if rendezvous_rank(["sess-0", "sess-1"], affinity_key("sess", None, ("any", sid)) or "")[0]
+                == f"sess-{idx}")
+
+
+def prefix_preferring(idx: int, tag: str) -> str:
+    return next(s for s in (f"{tag}{i}" for i in range(10_000))
+                if rendezvous_rank(["sess-0", "sess-1"], affinity_key("sess", conversation(s, 1)) or "")[0]
+                == f"sess-{idx}")
+
+
+@pytest.mark.parametrize("send", [
+    pytest.param(lambda sid: {"headers": {"X-OpenWebUI-Chat-Id": sid}}, id="open-webui-chat-id"),
+    pytest.param(lambda sid: {"headers": {"x-session-id": sid}}, id="x-session-id"),
+    pytest.param(lambda sid: {"json": {"litellm_session_id": sid}}, id="litellm_session_id"),
+    pytest.param(lambda sid: {"json": {"metadata": {"session_id": sid}}}, id="metadata.session_id"),
+    pytest.param(lambda sid: {"headers": {"x-litellm-session-id": sid}}, id="x-litellm-session-id"),
+])
+def test_client_session_id_keeps_a_conversation_together(client, backends, send, request):
+    """Conversations whose prefixes prefer replica 1 all go to replica 0 when their session id says so."""
+    tag = request.node.callspec.id.replace(".", "-")
+    sid = session_preferring(0, tag)
+    prefixes = [prefix_preferring(1, f"{tag}-p{i}-") for i in range(3)]
+    for p in prefixes:
+        extra = send(sid)
+        body = {"model": "sess", "messages": conversation(p, 1), **extra.get("json", {})}
+        r = client.post("/v1/chat/completions", json=body, headers=extra.get("headers"))
+        assert r.status_code == 200, r.text
+        assert (r.headers["x-solv-replica"], r.headers["x-solv-route"]) == ("sess-gpu0", "affinity"), p
+    assert served_by(backends, "sess", f"{prefixes[0]} question") == ["sess-0"]
+
+
+def test_without_a_session_id_the_prefix_decides(client):
+    p = prefix_preferring(1, "nosession")
+    r = chat(client, "sess", conversation(p, 1))
+    assert r.headers["x-solv-replica"] == "sess-gpu1"
+
+
+def test_which_session_id_wins(client, proxy):
+    webui, plain, litellm_sid = session_preferring(0, "win-a"), session_preferring(1, "win-b"), \
+        session_preferring(1, "win-c")
+    both = {"X-OpenWebUI-Chat-Id": webui, "x-session-id": plain}
+    r = client.post("/v1/chat/completions", headers=both,
+                    json={"model": "sess", "messages": conversation("w1", 1), "litellm_session_id": litellm_sid})
+    assert r.headers["x-solv-replica"] == "sess-gpu0"  # Open WebUI's chat id first
+    webui2 = session_preferring(1, "win-d")
+    r = client.post("/v1/chat/completions", headers={"x-session-id": session_preferring(0, "win-e")},
+                    json={"model": "sess", "messages": conversation("w2", 1), "litellm_session_id": webui2})
+    assert r.headers["x-solv-replica"] == "sess-gpu0"  # then x-session-id, over LiteLLM's own field
+    log = Path(proxy.log_path).read_text(errors="replace")
+    assert "group=sess replica=sess-gpu0 reason=affinity key=x-openwebui-chat-id:" in log
+    assert "key=x-session-id:" in log and "key=litellm_session_id:" in log and "key=prefix:" in log

@@ -74,7 +74,7 @@ def proxy(replicas: Replicas, tmp_path_factory: pytest.TempPathFactory) -> Itera
                "model_info": {"id": IDS[i], "solv_deployment": f"r{i}", "solv_thinking": "none"}}
               for i, s in enumerate(replicas.servers)]
     cfg = write_variant(tmp_path_factory.mktemp("vllm-routing"), models,
-                        solv={"routing": {"scrape_interval_s": 0.5, "stale_after_s": 3.0}},
+                        solv={"routing": {"scrape_interval_s": 0.5, "stale_after_s": 3.0, "balance_abs_threshold": 1}},
                         litellm_settings={"num_retries": 2},
                         router_settings={"allowed_fails": 1, "cooldown_time": 60})
     p = start_proxy(cfg)

@@ -1,29 +1,82 @@
-"""The conversation key a request is routed by: its system prompt and its first user turn.
+"""The key a request is routed by: the client's own conversation id, else its conversation prefix.
 
-Every later turn of a chat repeats that prefix, so all turns of one conversation get the same key
-(and the same replica, whose KV cache holds the prefix), while different conversations spread.
+Which wins (first found):
+
+1. ``X-OpenWebUI-Chat-Id`` — Open WebUI's chat id (sent with ``ENABLE_FORWARD_USER_INFO_HEADERS``);
+2. ``x-session-id`` — a plain session header (opencode and other agents send it);
+3. LiteLLM's session id — the body's ``litellm_session_id`` or ``metadata.session_id``, which
+   LiteLLM also fills from ``x-litellm-session-id``, ``x-litellm-trace-id`` and any
+   ``x-<vendor>-session-id`` header; ignored when LiteLLM generated it itself
+   (``general_settings.missing_session_id: generate``), as that id names no conversation;
+4. the conversation prefix: the system prompt and the first user turn, which every later turn of a
+   chat repeats.
+
+All turns of one conversation get the same key (and the same replica, whose KV cache holds the
+prefix), while different conversations spread.
 
 >>> k1 = affinity_key("m", [{"role": "user", "content": "hi"}])
 >>> k2 = affinity_key("m", [{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"},
 ...                         {"role": "user", "content": "more"}])
 >>> k1 == k2
 True
+>>> session_of({"metadata": {"headers": {"X-Session-Id": "s-1"}}})
+('x-session-id', 's-1')
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 PREFIX_ROLES = frozenset({"system", "developer"})
+SESSION_HEADERS = ("x-openwebui-chat-id", "x-session-id")  # in order of precedence
+LITELLM_GENERATED = "litellm_session_id_generated"  # litellm.constants.SESSION_ID_GENERATED_METADATA_KEY
 
 
-def affinity_key(model_group: str, messages: Sequence[Any] | None) -> str | None:
-    """A short stable hash of (model group, leading system messages, first user message).
+def session_of(request_kwargs: Mapping[str, Any] | None) -> tuple[str, str] | None:
+    """(where it came from, the id) of the client's own conversation id, or None."""
+    if not request_kwargs:
+        return None
+    headers = _headers(request_kwargs)
+    for name in SESSION_HEADERS:
+        value = headers.get(name)
+        if isinstance(value, str) and value.strip():
+            return name, value.strip()
+    metadatas = [m for m in (request_kwargs.get("metadata"), request_kwargs.get("litellm_metadata"))
+                 if isinstance(m, Mapping)]
+    if any(m.get(LITELLM_GENERATED) for m in metadatas):
+        return None
+    for value in (request_kwargs.get("litellm_session_id"), *(m.get("session_id") for m in metadatas)):
+        if isinstance(value, (str, int)) and str(value).strip():
+            return "litellm_session_id", str(value).strip()
+    return None
 
-    None when there is no user message (nothing worth keeping warm)."""
+
+def _headers(request_kwargs: Mapping[str, Any]) -> dict[str, str]:
+    """The client's request headers as the proxy recorded them (credentials redacted), lower-cased."""
+    found: dict[str, str] = {}
+    server = request_kwargs.get("proxy_server_request")
+    holders = [m.get("headers") for m in (request_kwargs.get("metadata"), request_kwargs.get("litellm_metadata"))
+               if isinstance(m, Mapping)]
+    if isinstance(server, Mapping):
+        holders.append(server.get("headers"))
+    for holder in holders:
+        if isinstance(holder, Mapping):
+            for k, v in holder.items():
+                found.setdefault(str(k).lower(), v)
+    return found
+
+
+def affinity_key(model_group: str, messages: Sequence[Any] | None,
+                 session: tuple[str, str] | None = None) -> str | None:
+    """A short stable hash of the model group and the session id (when the client named its
+    conversation), else of (model group, leading system messages, first user message).
+
+    None when there is neither (nothing worth keeping warm)."""
+    if session is not None:
+        return _digest([model_group, "session", session[1]])
     if not messages:
         return None
     prefix: list[object] = [model_group]
@@ -35,6 +88,10 @@ def affinity_key(model_group: str, messages: Sequence[Any] | None) -> str | None
             prefix.append(message.get("content"))
         elif role == "user":
             prefix.append(message.get("content"))
-            blob = json.dumps(prefix, sort_keys=True, default=str, ensure_ascii=False)
-            return hashlib.blake2b(blob.encode(), digest_size=12).hexdigest()
+            return _digest(prefix)
     return None
+
+
+def _digest(parts: list[object]) -> str:
+    blob = json.dumps(parts, sort_keys=True, default=str, ensure_ascii=False)
+    return hashlib.blake2b(blob.encode(), digest_size=12).hexdigest()

@@ -6,7 +6,8 @@ health and cooldown filtering):
 1. make sure the background scraper watches every replica's ``/metrics`` (never scraped inline);
 2. build each replica's :class:`~solvstack.routing.choice.ReplicaLoad` from fresh metrics (stale or
    missing: in-flight counts alone), this proxy's in-flight counts, and recent failures;
-3. :func:`~solvstack.routing.choice.decide` with the conversation's affinity key, and return a
+3. :func:`~solvstack.routing.choice.decide` with the conversation's affinity key (the client's
+   session id when it sends one, else the conversation prefix: :mod:`.affinity`), and return a
    one-element list, which pins LiteLLM's choice;
 4. count the request in flight until its success/failure event; a failure (5xx, timeout, refused
    connection) marks the replica failing for ``failure_cooldown_s``; a retry of the same request
@@ -23,7 +24,7 @@ from typing import Any
 
 from litellm.integrations.custom_logger import CustomLogger
 
-from solvstack.routing.affinity import affinity_key
+from solvstack.routing.affinity import affinity_key, session_of
 from solvstack.routing.choice import ReplicaLoad, decide, deployment_id
 from solvstack.routing.config import RoutingConfig
 from solvstack.routing.inflight import InFlight
@@ -61,7 +62,8 @@ class RoutingFilter(CustomLogger):
         kwargs = request_kwargs or {}
         tried = _failed_this_request(kwargs)
         loads = {deployment_id(d): self._load(deployment_id(d), tried) for d in healthy_deployments}
-        key = affinity_key(model, messages) if self.cfg.affinity else None
+        session = session_of(kwargs) if self.cfg.affinity else None
+        key = affinity_key(model, messages, session) if self.cfg.affinity else None
         choice = decide(healthy_deployments, loads, key, self.policy)
         chosen = deployment_id(choice.deployment)
         reason = "retry" if tried else choice.reason
@@ -72,8 +74,8 @@ class RoutingFilter(CustomLogger):
             return [choice.deployment]  # a one-replica group: counted, but no header and no log line
         if call_id:
             self._remember(call_id, reason)
-        log.info("solv route group=%s replica=%s reason=%s key=%s load=%s", model, self._names[chosen], reason,
-                 key or "-", " ".join(f"{self._names[i]}:{_fmt(v)}" for i, v in loads.items()))
+        log.info("solv route group=%s replica=%s reason=%s key=%s:%s load=%s", model, self._names[chosen], reason,
+                 session[0] if session else "prefix", key or "-", " ".join(f"{self._names[i]}:{_fmt(v)}" for i, v in loads.items()))
         return [choice.deployment]
 
     def _routes(self, model: str, deployments: list) -> bool:
@@ -100,7 +102,9 @@ class RoutingFilter(CustomLogger):
         m = self.scraper.fresh(replica, self.cfg.stale_after_s)
         if m is None:
             return ReplicaLoad(in_flight=self.inflight.count(replica), failing=failing)
-        return ReplicaLoad(self.inflight.count(replica), m.running, m.waiting, m.kv_usage, failing)
+        unseen = self.inflight.count_since(replica, m.at - self.cfg.metrics_lag_s)
+        return ReplicaLoad(in_flight=self.inflight.count(replica), unseen=unseen, running=m.running,
+                           waiting=m.waiting, kv_usage=m.kv_usage, failing=failing)
 
     def _remember(self, call_id: str, reason: str) -> None:
         if len(self._decisions) >= _DECISIONS_MAX:

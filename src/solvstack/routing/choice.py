@@ -2,15 +2,18 @@
 
 Two rules, in order:
 
-1. **prefix affinity** — a request with an affinity key (a hash of its conversation prefix) goes to
-   the replica ranked first for that key by rendezvous (highest-random-weight) hashing, so every
-   proxy replica picks the same one without shared state, and a conversation keeps hitting the
-   replica whose KV cache holds its prefix. Loads are bounded ("consistent hashing with bounded
-   loads", Mirrokni et al. 2016; HAProxy's ``hash-balance-factor``): a replica takes the request
-   only while its load stays within ``load_factor`` x the average; otherwise the next replica in
-   the key's ranking that does takes it (again the same on every proxy).
+1. **affinity** — a request with an affinity key (the client's session id, else a hash of its
+   conversation prefix; see :mod:`.affinity`) goes to the replica ranked first for that key by
+   rendezvous (highest-random-weight) hashing, so every proxy replica picks the same one without
+   shared state, and a conversation keeps hitting the replica whose KV cache holds its prefix.
+   It stays there unless that replica is *overloaded*, judged the way SGLang's cache-aware router
+   judges imbalance: its load exceeds the least-loaded replica's by more than
+   ``balance_abs_threshold`` requests **and** by more than ``balance_rel_threshold`` times. Then
+   the next replica in the key's ranking that is not overloaded takes it (the same on every proxy,
+   and that replica warms up for the key too). A full KV cache (``kv_cache_high``) also counts.
 2. **least load** otherwise: the lowest :func:`score`, ties broken by the key's ranking.
 
+A request is never refused: some replica always takes it (the least loaded is never overloaded).
 Replicas that failed recently (or already failed this very request) are skipped while any other
 replica is left.
 
@@ -22,7 +25,6 @@ True
 from __future__ import annotations
 
 import hashlib
-import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
@@ -35,6 +37,7 @@ class ReplicaLoad:
     """What is known about one replica's load. ``None`` metrics mean "no fresh scrape"."""
 
     in_flight: int = 0  # requests this proxy sent there and has not seen finish
+    unseen: int = 0  # ...of which sent too recently to show in the metrics sample (vLLM's gauges lag)
     running: float | None = None  # vllm:num_requests_running
     waiting: float | None = None  # vllm:num_requests_waiting
     kv_usage: float | None = None  # vllm:kv_cache_usage_perc, 0..1
@@ -50,9 +53,11 @@ class Policy:
     """Knobs of the decision (``solv.routing`` in the YAML)."""
 
     affinity: bool = True
-    # A replica keeps its keys while its load (this request included) is at most this x the average:
-    # at low load a conversation stays put; under load no replica exceeds the average by > 25 %.
-    load_factor: float = 1.25
+    # A key's replica is overloaded (and the request spills) only when its load exceeds the least
+    # loaded replica's by more than this many requests...
+    balance_abs_threshold: float = 4.0
+    # ...and is more than this many times the least loaded one's (SGLang: both must hold).
+    balance_rel_threshold: float = 1.5
     # ...or when its KV cache is this full (new prefixes would evict the ones we want to keep).
     kv_cache_high: float = 0.95
 
@@ -71,13 +76,19 @@ def deployment_id(deployment: Any) -> str:
 
 
 def score(load: ReplicaLoad, use_metrics: bool = True) -> float:
-    """Estimated queue length. Fresh vLLM metrics see every proxy's traffic but lag by up to one
-    scrape; our own in-flight count is immediate but sees only this proxy: take the larger.
+    """Estimated queue length. Fresh vLLM metrics see every proxy's traffic but lag (a scrape
+    interval, plus vLLM's own gauge delay): add this proxy's requests sent since the sample could
+    have seen them, and never go below this proxy's own in-flight count.
     Waiting requests count twice: a queue on the replica means it is saturated.
     Without metrics (or with ``use_metrics=False``): the in-flight count alone."""
     if not use_metrics or load.running is None or load.waiting is None:
         return float(load.in_flight)
-    return max(float(load.in_flight), load.running + load.waiting) + load.waiting
+    return max(float(load.in_flight), load.running + load.waiting + load.unseen) + load.waiting
+
+
+def overloaded(load: float, least: float, policy: Policy) -> bool:
+    """SGLang's imbalance test for one replica against the least-loaded one: both thresholds."""
+    return load - least > policy.balance_abs_threshold and load > policy.balance_rel_threshold * least
 
 
 def rendezvous_rank(ids: Sequence[str], key: str) -> list[str]:
@@ -104,10 +115,10 @@ def decide(deployments: Sequence[D], load: Mapping[str, ReplicaLoad], affinity_k
     # One basis for all: a replica without fresh metrics would otherwise look idler than it is.
     metrics = all(loads[i].has_metrics for i in pool)
     scores = {i: score(loads[i], metrics) for i in pool}
-    cap = math.ceil(policy.load_factor * (sum(scores.values()) + 1) / len(pool))
+    least = min(scores.values())
     if policy.affinity and affinity_key:
         for replica in order:
-            if not _overloaded(scores[replica] + 1 > cap, loads[replica], policy):
+            if not overloaded(scores[replica], least, policy) and not _kv_full(loads[replica], policy):
                 return Choice(by_id[replica], "affinity" if replica == ranking[0] else "spill")
     best = min(order, key=scores.__getitem__)  # min() keeps the first of equals: the ranking breaks ties
     return Choice(by_id[best], "least-load")
@@ -119,5 +130,5 @@ def choose(deployments: Sequence[D], load: Mapping[str, ReplicaLoad], affinity_k
     return decide(deployments, load, affinity_key, policy, id_of).deployment
 
 
-def _overloaded(over_cap: bool, load: ReplicaLoad, policy: Policy) -> bool:
-    return over_cap or (load.kv_usage is not None and load.kv_usage >= policy.kv_cache_high)
+def _kv_full(load: ReplicaLoad, policy: Policy) -> bool:
+    return load.kv_usage is not None and load.kv_usage >= policy.kv_cache_high

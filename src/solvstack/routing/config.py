@@ -1,7 +1,7 @@
 """The ``solv.routing`` section of ``litellm_config.yaml``, typed and strict.
 
->>> RoutingConfig.model_validate({"load_factor": 1.5}).policy().load_factor
-1.5
+>>> RoutingConfig.model_validate({"balance_abs_threshold": 8}).policy().balance_abs_threshold
+8.0
 """
 
 from __future__ import annotations
@@ -22,11 +22,14 @@ class RoutingConfig(BaseModel):
     enabled: bool = True
     model_groups: list[str] = []  # groups to route; empty = every group with more than one deployment
     affinity: bool = True  # keep a conversation on the replica that holds its prefix
-    load_factor: float = Field(1.25, ge=1.0, le=10.0)  # affinity yields above this x the average load
+    # affinity yields only when its replica's load exceeds the least loaded one's by both of these
+    balance_abs_threshold: float = Field(4.0, ge=0)  # ...more than this many requests
+    balance_rel_threshold: float = Field(1.5, ge=1.0)  # ...and more than this many times
     kv_cache_high: float = Field(0.95, gt=0, le=1)  # ...or when its KV cache is this full
     scrape_interval_s: float = Field(1.0, gt=0, le=60)
     scrape_timeout_s: float = Field(1.0, gt=0, le=30)
     stale_after_s: float = Field(5.0, gt=0)  # older metrics are ignored: in-flight counts only
+    metrics_lag_s: float = Field(0.0, ge=0, le=30)  # vLLM's gauges trail by this: count our newer requests on top
     failure_cooldown_s: float = Field(10.0, ge=0)  # avoid a replica this long after it failed a request
     inflight_ttl_s: float = Field(900.0, gt=0)  # forget a request never seen finishing after this
     log_decisions: bool = True  # one INFO line per routed request in the proxy log
@@ -39,7 +42,8 @@ class RoutingConfig(BaseModel):
         return self
 
     def policy(self) -> Policy:
-        return Policy(affinity=self.affinity, load_factor=self.load_factor, kv_cache_high=self.kv_cache_high)
+        return Policy(affinity=self.affinity, balance_abs_threshold=self.balance_abs_threshold,
+                      balance_rel_threshold=self.balance_rel_threshold, kv_cache_high=self.kv_cache_high)
 
 
 def parse_routing(raw: dict[str, Any], where: str = "litellm_config.yaml") -> RoutingConfig:

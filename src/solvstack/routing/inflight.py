@@ -43,6 +43,15 @@ class InFlight:
     def count(self, replica: str) -> int:
         return self._counts[replica]
 
+    def count_since(self, replica: str, since: float) -> int:
+        """Requests to ``replica`` begun after ``since`` (clock time) and still in flight."""
+        n = 0
+        for r, started in reversed(self._calls.values()):  # newest first
+            if started <= since:
+                break
+            n += r == replica
+        return n
+
     def replica_of(self, call_id: str) -> str | None:
         entry = self._calls.get(call_id)
         return entry[0] if entry else None
