@@ -1,24 +1,45 @@
-"""Routing between two REAL vLLM CPU replicas: LiteLLM simple-shuffle vs least-busy vs the solv filter.
+"""Routing between two REAL vLLM CPU replicas: the solv filter against LiteLLM 1.106.2's own options.
 
-    .venv/bin/python bench/routing.py [--sessions 12] [--turns 3] [--uniform 16] [--concurrency 4]
+    .venv/bin/python bench/routing.py [--rounds 2] [--chats 8] [--agents 6] [--uniform 8] [--json out.json]
 
 Two dummy-Llama replicas (real vLLM engine, scheduler and prefix cache; random weights), one core
-each, and three proxies (one per strategy) stay up for the whole run; the strategies take turns in
-``--rounds`` rounds (order reversed every other round), so drift on a shared machine hits all three.
-Workloads, per strategy (split over the rounds):
+each, and one proxy per strategy stay up for the whole run; the strategies take turns in
+``--rounds`` rounds (order reversed every other round), so drift on a shared machine hits all.
 
-* shared-prefix: ``--sessions`` chats of ``--turns`` turns; each chat has its own long system
-  prompt and every turn re-sends the whole history, so the replica that served the previous turn
-  holds most of the prompt in its KV cache. ``--concurrency`` chats run at once.
+Strategies (every proxy runs the repo's config; only routing differs):
+
+* ``shuffle``              ``routing_strategy: simple-shuffle`` (LiteLLM's default)
+* ``least-busy``           ``routing_strategy: least-busy`` (this proxy's in-flight counts)
+* ``session_affinity``     simple-shuffle + ``optional_pre_call_checks: ["session_affinity"]``: the
+                           first request of a session id is shuffled, later ones are pinned to it
+                           (TTL 1 h; the id comes from ``x-session-id`` / ``metadata.session_id``)
+* ``deployment_affinity``  simple-shuffle + ``["deployment_affinity"]``: pinned per API key (here
+                           one master key for all traffic, as Open WebUI uses one key for all users)
+* ``solv``                 the solv filter (``routing.solv_routing.instance``), repo defaults
+
+Loads (per strategy, split over the rounds; ``--concurrency`` at once):
+
+* chat: ``--chats`` chats of ``--turns`` turns, each with its own system prompt; every turn re-sends
+  the whole history, so the replica that served the previous turn holds most of it in its KV cache.
+* agent: ``--agents`` agent loops of ``--steps`` steps sharing one long system prompt (tool
+  instructions); each step appends the model's call and a tool result, then calls again.
 * uniform: ``--uniform`` single-turn requests with unique prompts (nothing to reuse).
 
-Every prompt starts with a per-run, per-strategy salt, so no strategy profits from another's cache.
-Measured through the proxy with streaming: TTFT (first content chunk) p50/p99, requests/s, and the
-prefix-cache hit rate from vLLM's own counters (``vllm:prefix_cache_hits`` / ``_queries``, deltas).
-The last line: ``ttft_p50_speedup_vs_shuffle=<x> prefix_hit_rate=<solv> prefix_hit_rate_shuffle=<y>``.
+Chat and agent requests carry ``x-session-id`` (one per chat/loop), so LiteLLM's session_affinity
+can work at all; solv reads the same header (without it solv keys by the conversation prefix,
+which maps one-to-one to the same sessions here). Every prompt starts with a per-round,
+per-strategy salt, so no strategy profits from another's cache.
 
-Scaled down for a 2-core machine: 2 replicas (not 8 GPUs), a 8-layer model with random weights,
-~300-word system prompts, 4-token answers, a dozen chats.
+Measured through the proxy with streaming: TTFT (first content chunk) p50/p99, requests/s, the
+prefix-cache hit rate from vLLM's own counters (``vllm:prefix_cache_hits`` / ``_queries``, deltas),
+and requests per replica (LiteLLM's ``x-litellm-model-id`` response header). Ratios: shuffle's
+TTFT p50 / the strategy's (>1 = faster than shuffle), and for solv the best LiteLLM option's TTFT
+p50 / solv's (>1 = solv faster). The last line (chat load):
+``ttft_p50_speedup_vs_shuffle=<x> prefix_hit_rate=<solv> prefix_hit_rate_shuffle=<y> ttft_p50_vs_best_litellm=<z>``.
+
+Scaled down for a 2-core machine: 2 replicas (not 8 GPUs), an 8-layer model with random weights,
+a few hundred tokens per prompt, 4-token answers, a handful of sessions. ``bench/routing_sim.py``
+projects the same routing code to 8-64 replicas, calibrated on this benchmark's numbers.
 """
 
 from __future__ import annotations
@@ -32,7 +53,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +70,9 @@ from solvstack.launcher import cpu_replicas  # noqa: E402
 from solvstack.routing.metrics import parse_metrics  # noqa: E402
 
 GROUP = "llama"
-STRATEGIES = ("shuffle", "least-busy", "solv")
+LITELLM = ("shuffle", "least-busy", "session_affinity", "deployment_affinity")
+STRATEGIES = (*LITELLM, "solv")
+LOADS = ("chat", "agent", "uniform")
 WORDS = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "theta", "kappa", "lambda", "sigma", "omega",
          "river", "stone", "cloud", "maple", "copper", "violet", "harbor", "lantern", "meadow", "signal",
          "vector", "kernel", "packet"]
@@ -61,12 +84,14 @@ class Result:
     wall_s: float = 0.0
     hits: float = 0.0
     queries: float = 0.0
+    replicas: Counter[str] = field(default_factory=Counter)
 
     def add(self, other: Result) -> None:
         self.ttft += other.ttft
         self.wall_s += other.wall_s
         self.hits += other.hits
         self.queries += other.queries
+        self.replicas.update(other.replicas)
 
     @property
     def rps(self) -> float:
@@ -75,6 +100,10 @@ class Result:
     @property
     def hit_rate(self) -> float:
         return self.hits / self.queries if self.queries else 0.0
+
+    @property
+    def p50(self) -> float:
+        return pct(self.ttft, 50)
 
 
 def text(rng: random.Random, n: int) -> str:
@@ -90,42 +119,64 @@ def strategy_config(strategy: str, servers: list[VllmServer], folder: Path, rout
     callbacks = list(repo_config()["litellm_settings"]["callbacks"])
     if strategy != "solv":
         callbacks.remove("routing.solv_routing.instance")
-    litellm_strategy = {"shuffle": "simple-shuffle", "least-busy": "least-busy", "solv": "simple-shuffle"}[strategy]
+    router: dict[str, Any] = {"routing_strategy": "least-busy" if strategy == "least-busy" else "simple-shuffle"}
+    if strategy in ("session_affinity", "deployment_affinity"):
+        router["optional_pre_call_checks"] = [strategy]
     solv = {"routing": {**(repo_config().get("solv") or {}).get("routing", {}), **routing}}
     return write_variant(folder / strategy, models, solv=solv, litellm_settings={"callbacks": callbacks},
-                         router_settings={"routing_strategy": litellm_strategy})
+                         router_settings=router)
 
 
-async def stream_ttft(client: httpx.AsyncClient, messages: list[dict[str, str]]) -> tuple[float, str]:
+async def stream_ttft(client: httpx.AsyncClient, messages: list[dict[str, str]], session: str | None,
+                      res: Result) -> str:
     body = {"model": GROUP, "messages": messages, "max_tokens": 4, "temperature": 0, "stream": True}
+    headers = {"x-session-id": session} if session else None
     start = time.perf_counter()
     first, reply = None, []
-    async with client.stream("POST", "/v1/chat/completions", json=body) as r:
+    async with client.stream("POST", "/v1/chat/completions", json=body, headers=headers) as r:
         r.raise_for_status()
+        res.replicas[r.headers.get("x-litellm-model-id", "?")] += 1
         async for line in r.aiter_lines():
             if not line.startswith("data: ") or line == "data: [DONE]":
                 continue
-            delta = json.loads(line[6:])["choices"][0]["delta"].get("content") if line else None
+            delta = json.loads(line[6:])["choices"][0]["delta"].get("content")
             if delta and first is None:
                 first = time.perf_counter() - start
             reply.append(delta or "")
-    return (first if first is not None else time.perf_counter() - start), "".join(reply)
+    res.ttft.append(first if first is not None else time.perf_counter() - start)
+    return "".join(reply)
 
 
-async def shared_prefix(client: httpx.AsyncClient, args: argparse.Namespace, salt: str, res: Result) -> None:
+async def chat(client: httpx.AsyncClient, args: argparse.Namespace, salt: str, res: Result) -> None:
     sem = asyncio.Semaphore(args.concurrency)
 
     async def session(i: int) -> None:
         rng = random.Random(f"{salt}-{i}")
-        messages = [{"role": "system", "content": f"{salt} session {i}. {text(rng, args.system_words)}"}]
+        messages = [{"role": "system", "content": f"{salt} chat {i}. {text(rng, args.system_words)}"}]
         async with sem:
             for turn in range(args.turns):
                 messages.append({"role": "user", "content": f"turn {turn}: {text(rng, args.turn_words)}"})
-                ttft, reply = await stream_ttft(client, messages)
-                res.ttft.append(ttft)
+                reply = await stream_ttft(client, messages, f"{salt}-chat-{i}", res)
                 messages.append({"role": "assistant", "content": reply or "ok"})
 
-    await asyncio.gather(*(session(i) for i in range(args.sessions)))
+    await asyncio.gather(*(session(i) for i in range(args.chats)))
+
+
+async def agent(client: httpx.AsyncClient, args: argparse.Namespace, salt: str, res: Result) -> None:
+    sem = asyncio.Semaphore(args.concurrency)
+    system = f"{salt} You are a coding agent. Tools: {text(random.Random(salt), args.agent_system_words)}"
+
+    async def loop(i: int) -> None:
+        rng = random.Random(f"{salt}-a{i}")
+        messages = [{"role": "system", "content": system},
+                    {"role": "user", "content": f"task {i}: {text(rng, args.turn_words // 2)}"}]
+        async with sem:
+            for step in range(args.steps):
+                reply = await stream_ttft(client, messages, f"{salt}-agent-{i}", res)
+                messages.append({"role": "assistant", "content": f"call tool {step}: {reply or 'ok'}"})
+                messages.append({"role": "user", "content": f"tool result {step}: {text(rng, args.tool_words)}"})
+
+    await asyncio.gather(*(loop(i) for i in range(args.agents)))
 
 
 async def uniform(client: httpx.AsyncClient, args: argparse.Namespace, salt: str, res: Result) -> None:
@@ -134,10 +185,12 @@ async def uniform(client: httpx.AsyncClient, args: argparse.Namespace, salt: str
     async def one(i: int) -> None:
         rng = random.Random(f"{salt}-u{i}")
         async with sem:
-            ttft, _ = await stream_ttft(client, [{"role": "user", "content": f"{salt} {i}: {text(rng, 180)}"}])
-            res.ttft.append(ttft)
+            await stream_ttft(client, [{"role": "user", "content": f"{salt} {i}: {text(rng, 180)}"}], None, res)
 
     await asyncio.gather(*(one(i) for i in range(args.uniform)))
+
+
+WORKLOADS = {"chat": chat, "agent": agent, "uniform": uniform}
 
 
 def cache_counters(servers: list[VllmServer]) -> tuple[float, float]:
@@ -162,16 +215,31 @@ async def measure(url: str, workload: Any, args: argparse.Namespace, salt: str, 
     return res
 
 
-def report(name: str, strategy: str, r: Result) -> None:
-    print(f"{name:<14} {strategy:<11} n={len(r.ttft):<3} ttft_p50={pct(r.ttft, 50):6.3f}s "
-          f"ttft_p99={pct(r.ttft, 99):6.3f}s rps={r.rps:5.2f} prefix_hit_rate={r.hit_rate:.3f}", flush=True)
-
-
 def route_reasons(log: Path) -> dict[str, int]:
     """How often the filter chose by affinity, spilled, ... (from its log lines)."""
     reasons = Counter(m.group(1) for m in re.finditer(r"solv route group=\S+ replica=\S+ reason=(\S+)",
                                                        log.read_text(errors="replace")))
     return dict(reasons.most_common())
+
+
+def table(results: dict[tuple[str, str], Result], strategies: tuple[str, ...]) -> list[str]:
+    lines = ["| load | strategy | n | TTFT p50 | TTFT p99 | req/s | prefix hit rate | requests per replica "
+             "| p50 vs shuffle |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+    for load in LOADS:
+        shuffle = results[(load, "shuffle")]
+        for strategy in strategies:
+            r = results[(load, strategy)]
+            split = " / ".join(str(r.replicas.get(f"r{i}", 0)) for i in range(2))
+            hit = f"{r.hit_rate:.3f}" if load != "uniform" else f"({r.hit_rate:.3f})"
+            name = f"**{strategy}**" if strategy == "solv" else strategy
+            lines.append(f"| {load} | {name} | {len(r.ttft)} | {r.p50:.2f} s | {pct(r.ttft, 99):.2f} s | {r.rps:.2f} "
+                         f"| {hit} | {split} | {shuffle.p50 / r.p50:.2f}x |")
+    return lines
+
+
+def best_litellm(results: dict[tuple[str, str], Result], load: str) -> str:
+    """The LiteLLM option with the lowest TTFT p50 on ``load`` among those that ran."""
+    return min((s for s in LITELLM if (load, s) in results), key=lambda s: results[(load, s)].p50)
 
 
 def start_replicas(args: argparse.Namespace, logs: Path) -> list[VllmServer]:
@@ -190,43 +258,68 @@ def start_replicas(args: argparse.Namespace, logs: Path) -> list[VllmServer]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sessions", type=int, default=12)
+    parser.add_argument("--chats", type=int, default=8)
     parser.add_argument("--turns", type=int, default=3)
     parser.add_argument("--system-words", type=int, default=300)
     parser.add_argument("--turn-words", type=int, default=60)
-    parser.add_argument("--uniform", type=int, default=16)
+    parser.add_argument("--agents", type=int, default=6)
+    parser.add_argument("--steps", type=int, default=4)
+    parser.add_argument("--agent-system-words", type=int, default=600)
+    parser.add_argument("--tool-words", type=int, default=80)
+    parser.add_argument("--uniform", type=int, default=8)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=2, help="strategies alternate per round, so drift hits all")
-    parser.add_argument("--load-factor", type=float, default=None, help="override solv.routing.load_factor")
+    parser.add_argument("--strategies", default=",".join(STRATEGIES), help="comma-separated subset")
+    parser.add_argument("--routing", default="{}",
+                        help='JSON overriding solv.routing keys, e.g. \'{"balance_abs_threshold": 2}\'')
+    parser.add_argument("--json", type=Path, default=None, help="also write the raw results here")
     args = parser.parse_args()
-    routing = {} if args.load_factor is None else {"load_factor": args.load_factor}
-    per_round = argparse.Namespace(**{**vars(args), "sessions": max(1, args.sessions // args.rounds),
-                                      "uniform": max(1, args.uniform // args.rounds)})
-    results: dict[tuple[str, str], Result] = {}
+    strategies = tuple(s for s in STRATEGIES if s in args.strategies.split(","))
+    if "shuffle" not in strategies or "solv" not in strategies:
+        parser.error("--strategies needs at least shuffle and solv")
+    routing = json.loads(args.routing)
+    per_round = argparse.Namespace(**{**vars(args), **{k: max(1, getattr(args, k) // args.rounds)
+                                                       for k in ("chats", "agents", "uniform")}})
+    results: dict[tuple[str, str], Result] = {(load, s): Result() for load in LOADS for s in STRATEGIES}
+    started = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="solv-bench-routing-") as tmp:
         servers = start_replicas(args, Path(tmp))
-        proxies = {s: start_proxy(strategy_config(s, servers, Path(tmp), routing)) for s in STRATEGIES}
+        proxies = {s: start_proxy(strategy_config(s, servers, Path(tmp), routing)) for s in strategies}
         try:
             for r in range(args.rounds):
-                for strategy in STRATEGIES if r % 2 == 0 else tuple(reversed(STRATEGIES)):
-                    for name, workload in (("shared-prefix", shared_prefix), ("uniform", uniform)):
+                for strategy in strategies if r % 2 == 0 else tuple(reversed(strategies)):
+                    for load in LOADS:
                         salt = f"{random.getrandbits(32):08x}-{strategy}"
-                        res = asyncio.run(measure(proxies[strategy].url, workload, per_round, salt, servers))
-                        results.setdefault((name, strategy), Result()).add(res)
+                        res = asyncio.run(measure(proxies[strategy].url, WORKLOADS[load], per_round, salt, servers))
+                        results[(load, strategy)].add(res)
+                        print(f"round {r} {strategy:<19} {load:<7} n={len(res.ttft)} ttft_p50={res.p50:.2f}s "
+                              f"hit={res.hit_rate:.3f} replicas={dict(res.replicas)}", flush=True)
             print(f"solv routes: {route_reasons(Path(proxies['solv'].log_path))}", flush=True)
         finally:
             for proxy in proxies.values():
                 proxy.stop()
             for s in servers:
                 s.stop()
-    for (name, strategy), res in sorted(results.items()):
-        report(name, strategy, res)
-    solv, shuffle = results[("shared-prefix", "solv")], results[("shared-prefix", "shuffle")]
-    lb_u, solv_u = results[("uniform", "least-busy")], results[("uniform", "solv")]
-    print(f"uniform ttft_p50 solv/least-busy = {pct(solv_u.ttft, 50) / pct(lb_u.ttft, 50):.2f} "
-          f"(<= 1 is no worse); rps solv/least-busy = {solv_u.rps / lb_u.rps:.2f}")
-    print(f"ttft_p50_speedup_vs_shuffle={pct(shuffle.ttft, 50) / pct(solv.ttft, 50):.2f} "
-          f"prefix_hit_rate={solv.hit_rate:.3f} prefix_hit_rate_shuffle={shuffle.hit_rate:.3f}")
+    print(f"run took {time.perf_counter() - started:.0f} s")
+    summarize({k: v for k, v in results.items() if k[1] in strategies}, strategies, args.json)
+
+
+def summarize(results: dict[tuple[str, str], Result], strategies: tuple[str, ...], json_path: Path | None) -> None:
+    print("\n".join(table(results, strategies)))
+    for load in LOADS:
+        best = best_litellm(results, load)
+        solv, b, shuffle = results[(load, "solv")], results[(load, best)], results[(load, "shuffle")]
+        print(f"{load}: solv ttft_p50 {solv.p50:.2f}s; vs shuffle {shuffle.p50 / solv.p50:.2f}x; "
+              f"vs best LiteLLM ({best}, {b.p50:.2f}s) {b.p50 / solv.p50:.2f}x; "
+              f"req/s vs best {solv.rps / b.rps:.2f}x; hit rate {solv.hit_rate:.3f} vs shuffle {shuffle.hit_rate:.3f}")
+    if json_path:
+        json_path.write_text(json.dumps({f"{load}/{s}": {**asdict(r), "p50": r.p50, "p99": pct(r.ttft, 99),
+                                                         "rps": r.rps, "hit_rate": r.hit_rate}
+                                         for (load, s), r in results.items()}, indent=1))
+    solv, shuffle = results[("chat", "solv")], results[("chat", "shuffle")]
+    top = results[("chat", best_litellm(results, "chat"))]
+    print(f"ttft_p50_speedup_vs_shuffle={shuffle.p50 / solv.p50:.2f} prefix_hit_rate={solv.hit_rate:.3f} "
+          f"prefix_hit_rate_shuffle={shuffle.hit_rate:.3f} ttft_p50_vs_best_litellm={top.p50 / solv.p50:.2f}")
 
 
 if __name__ == "__main__":
