@@ -1,8 +1,16 @@
 """`solv eval FILE`: accuracy, per-class P/R/F1, confusion matrix and latency on a labeled JSONL file.
 
-Each line of FILE is a JSON object with the prompt in ``prompt`` (or ``text``) and the gold level in
-``label`` (HIGH / LOW / NO / RAG); optional ``earlier`` (list of earlier user turns) and ``assistant``
-(the last assistant reply) make it a multi-turn case.
+Each line of FILE is a JSON object, one of two shapes:
+
+- a **prompt**: the prompt in ``prompt`` (or ``text``) and the gold level in ``label`` (HIGH / LOW / NO /
+  RAG); optional ``earlier`` (list of earlier user turns) and ``assistant`` (the last assistant reply)
+  make it a multi-turn case;
+- a **request body** as a client sends it: ``body`` (a chat-completions request), ``expect``
+  (``{"levels": [...], "search": bool}``: the allowed levels and whether a web search should run), and
+  optionally ``kind`` and ``client``. It is right when the level is allowed and a search runs exactly when
+  expected; a search where none is expected is a **leak** (text that should not have left the network).
+
+Both go through :func:`solvstack.decide.decide`, the function the proxy runs.
 
     solv eval data.jsonl                      # the local classifier
     solv eval data.jsonl --compare            # ... and LiteLLM's complexity-router heuristic beside it
@@ -28,6 +36,8 @@ from pathlib import Path
 from typing import Any
 
 from solvstack.classify.base import Conversation
+from solvstack.classify.cli import body_of
+from solvstack.decide import Verdict, decide
 from solvstack.levels import Level
 
 LEVELS: tuple[str, ...] = tuple(level.value for level in Level)
@@ -48,7 +58,17 @@ class EvalFileError(ValueError):
 @dataclass
 class Example:
     conv: Conversation
-    label: str
+    label: str  # the gold level; "" for a body line (see ``expect``)
+    body: dict[str, Any] | None = None  # a request body line: the request as the client sent it
+    expect_levels: tuple[str, ...] = ()
+    expect_search: bool = False
+    kind: str = ""
+
+    def request(self) -> dict[str, Any]:
+        if self.body is not None:
+            return self.body
+        return body_of({"prompt": self.conv.prompt, "earlier": list(self.conv.earlier),
+                        "assistant": self.conv.assistant})
 
 
 @dataclass
@@ -86,6 +106,8 @@ def _parse_line(path: Path, lineno: int, line: str) -> Example | None:
         raise EvalFileError(f"{where}: not valid JSON ({exc.msg})") from None
     if not isinstance(obj, dict):
         raise EvalFileError(f"{where}: expected a JSON object with 'prompt' and 'label'")
+    if "body" in obj:
+        return _parse_body_line(obj, where)
     prompt = obj.get("prompt", obj.get("text"))
     if not isinstance(prompt, str):
         raise EvalFileError(f"{where}: missing string field 'prompt' (or 'text')")
@@ -100,6 +122,19 @@ def _parse_line(path: Path, lineno: int, line: str) -> Example | None:
         raise EvalFileError(f"{where}: 'assistant' must be a string")
     conv = Conversation(prompt, earlier=tuple(earlier), assistant=assistant)
     return Example(conv, label.strip().upper())
+
+
+def _parse_body_line(obj: dict[str, Any], where: str) -> Example:
+    body, expect = obj.get("body"), obj.get("expect")
+    if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
+        raise EvalFileError(f"{where}: 'body' must be a chat request object with a 'messages' list")
+    if not isinstance(expect, dict) or not isinstance(expect.get("search"), bool) \
+            or not isinstance(expect.get("levels"), list) or not expect["levels"]:
+        raise EvalFileError(f"{where}: a 'body' line needs 'expect': {{\"levels\": [...], \"search\": true|false}}")
+    levels = tuple(str(v).strip().upper() for v in expect["levels"])
+    if bad := [v for v in levels if v not in LEVELS]:
+        raise EvalFileError(f"{where}: expect.levels has {bad[0]!r}; valid: {', '.join(LEVELS)}")
+    return Example(Conversation(""), "", body, levels, expect["search"], str(obj.get("kind") or "?"))
 
 
 def metrics(gold: Sequence[str], pred: Sequence[str]) -> dict[str, Any]:
@@ -148,14 +183,55 @@ def _timed(examples: Sequence[Example], name: str, predict: Callable[[Conversati
     return Report(name, gold, pred, ms)
 
 
-def run_classifier(examples: Sequence[Example], name: str) -> Report:
+@dataclass
+class TrafficReport:
+    """Decisions on request bodies: right when the level is allowed and search is as expected."""
+
+    name: str
+    rows: list[tuple[Example, Verdict]]
+
+    def to_dict(self) -> dict[str, Any]:
+        kinds: dict[str, dict[str, int]] = {}
+        for ex, v in self.rows:
+            k = kinds.setdefault(ex.kind, {"n": 0, "right": 0, "leaks": 0})
+            k["n"] += 1
+            k["right"] += _right(ex, v)
+            k["leaks"] += v.search and not ex.expect_search
+        n = len(self.rows)
+        return {"classifier": self.name, "n": n, "accuracy": sum(_right(ex, v) for ex, v in self.rows) / n,
+                "leaks": sum(k["leaks"] for k in kinds.values()),
+                "missed_searches": sum(ex.expect_search and not v.search for ex, v in self.rows),
+                "per_kind": dict(sorted(kinds.items())), **latency([v.ms for _, v in self.rows])}
+
+
+def _right(ex: Example, v: Verdict) -> bool:
+    return v.level.value in ex.expect_levels and v.search == ex.expect_search
+
+
+def run_classifier(examples: Sequence[Example], name: str) -> list[Report | TrafficReport]:
+    """Decide every example with :func:`solvstack.decide.decide` (as the proxy does); one report per shape."""
     if name != "local":
         raise ValueError(f"unknown classifier {name!r}; valid: {', '.join(CLASSIFIERS)}")
+    import asyncio
+
     from solvstack.classify.local import LocalClassifier
 
     clf = LocalClassifier()
-    clf.predict(Conversation("warm-up"))  # first call pays for lazy regex compilation, not the first prompt
-    return _timed(examples, name, lambda conv: clf.predict(conv).level.value)
+
+    async def all_verdicts() -> list[Verdict]:
+        await decide(body_of({"prompt": "warm-up"}), None, clf)  # the first call compiles regexes lazily
+        return [(await decide(ex.request(), None, clf))[1] for ex in examples]
+
+    verdicts = asyncio.run(all_verdicts())
+    prompts = [(ex, v) for ex, v in zip(examples, verdicts, strict=True) if ex.body is None]
+    bodies = [(ex, v) for ex, v in zip(examples, verdicts, strict=True) if ex.body is not None]
+    reports: list[Report | TrafficReport] = []
+    if prompts:
+        reports.append(Report(name, [ex.label for ex, _ in prompts], [v.level.value for _, v in prompts],
+                              [v.ms for _, v in prompts]))
+    if bodies:
+        reports.append(TrafficReport(name, bodies))
+    return reports
 
 
 def litellm_heuristic() -> Callable[[Conversation], str]:
@@ -177,7 +253,20 @@ def litellm_heuristic() -> Callable[[Conversation], str]:
     return predict
 
 
-def format_report(report: Report) -> str:
+def format_traffic(report: TrafficReport) -> str:
+    d = report.to_dict()
+    out = [f"== {report.name} on request bodies: accuracy {d['accuracy']:.3f} on {d['n']} requests, "
+           f"leaks {d['leaks']}, missed searches {d['missed_searches']}",
+           f"latency per request: p50 {d['p50_ms']:.3f} ms, p99 {d['p99_ms']:.3f} ms",
+           f"{'kind':<22}{'n':>4}{'right':>7}{'leaks':>7}"]
+    for kind, k in d["per_kind"].items():
+        out.append(f"{kind:<22}{k['n']:>4}{k['right']:>7}{k['leaks']:>7}")
+    return "\n".join(out)
+
+
+def format_report(report: Report | TrafficReport) -> str:
+    if isinstance(report, TrafficReport):
+        return format_traffic(report)
     d = report.to_dict()
     out = [f"== {report.name}: accuracy {d['accuracy']:.3f} on {d['n']} prompts"]
     if "p50_ms" in d:
@@ -210,10 +299,11 @@ def run(args: argparse.Namespace) -> int:
     except EvalFileError as exc:
         print(f"solv eval: {exc}", file=sys.stderr)
         return 2
-    reports = [run_classifier(examples, args.classifier)]
-    if args.compare:
+    reports = run_classifier(examples, args.classifier)
+    prompts = [ex for ex in examples if ex.body is None]
+    if args.compare and prompts:
         try:
-            reports.append(_timed(examples, "litellm-complexity-heuristic", litellm_heuristic()))
+            reports.append(_timed(prompts, "litellm-complexity-heuristic", litellm_heuristic()))
         except ImportError as exc:
             print(
                 f"solv eval: --compare needs litellm ({exc}); install solv-stack with its dependencies", file=sys.stderr

@@ -2,15 +2,14 @@
 
 Per chat request (``call_type == "acompletion"``):
 
-1. read ``/think``, ``/think high|low``, ``/no_think``, ``/search``, ``/no_search`` from the last user
-   message and strip them (see :mod:`solvstack.overrides`);
-2. decide the level: override > the client's own reasoning parameters > the classifier cascade
-   (on any classifier error: ``solv.default_level``, source ``default``);
-3. RAG: the retriever adds cited, fenced search results (if configured);
-4. optional escalation of a level to another model group (``solv.escalate``);
-5. after LiteLLM chose a deployment, merge that deployment's family switch into the request
+1. decide (:func:`solvstack.decide.decide`, the same path as ``solv classify`` and ``solv eval``): the
+   kind of request (chat, a client's background task, an agent turn, retrieved context), the human's own
+   words, their ``/think``-style commands (stripped), the level and whether a web search runs;
+2. search: the retriever adds cited, fenced results for the human's words (if configured);
+3. optional escalation of a level to another model group (``solv.escalate``);
+4. after LiteLLM chose a deployment, merge that deployment's family switch into the request
    (``async_pre_call_deployment_hook``), so fallbacks to another family get their own switch;
-6. expose the decision as ``x-solv-*`` response headers and one log line.
+5. expose the decision as ``x-solv-*`` response headers and one log line.
 
 Bodies of the wrong shape get a 400 first (:mod:`solvstack.validate`); ``/v1/completions`` gets only
 that check, everything else (embeddings, ...) returns at the first line.
@@ -27,10 +26,10 @@ from litellm.integrations.custom_logger import CustomLogger
 from solvstack import metrics
 from solvstack.classify.base import Classifier, Conversation
 from solvstack.config import SolvConfig
-from solvstack.families import apply_family, client_thinking, strip_client_thinking
-from solvstack.levels import Decision, Level
-from solvstack.messages import conversation_of, last_user_index, rewrite_text
-from solvstack.overrides import Overrides, parse_overrides
+from solvstack.decide import Policy, decide
+from solvstack.families import apply_family, strip_client_thinking
+from solvstack.levels import Level
+from solvstack.messages import last_user_index
 from solvstack.streams import guard_stream
 from solvstack.validate import chat_body_error, completion_body_error
 
@@ -42,9 +41,15 @@ META_KEY = "solv"
 
 
 class Augmenter(Protocol):
-    """The retrieval seam: add search results to a request; record what happened in ``status``."""
+    """The retrieval seam: add search results to a request; record what happened in ``status``.
 
-    async def augment(self, data: dict[str, Any], conv: Conversation, status: dict[str, str]) -> dict[str, Any]: ...
+    ``auto_search``: whether a RAG verdict may search without ``/search`` (``solv.retrieval.auto_search``)."""
+
+    @property
+    def auto_search(self) -> bool: ...
+
+    async def augment(self, data: dict[str, Any], conv: Conversation, status: dict[str, str],
+                      at: int | None = None) -> dict[str, Any]: ...
 
 
 class ThinkingHook(CustomLogger):
@@ -53,6 +58,8 @@ class ThinkingHook(CustomLogger):
     def __init__(self, cfg: SolvConfig, classifier: Classifier, augmenter: Augmenter | None = None) -> None:
         super().__init__()
         self.cfg, self.classifier, self.augmenter = cfg, classifier, augmenter
+        self.policy = Policy(cfg.default_level, cfg.rag_thinking,
+                             auto_search=augmenter is None or augmenter.auto_search)
 
     # -- before routing -------------------------------------------------------------------------
     async def async_pre_call_hook(self, user_api_key_dict: Any, cache: Any, data: dict, call_type: str) -> dict | str:
@@ -65,48 +72,21 @@ class ThinkingHook(CustomLogger):
             return data
         if error := chat_body_error(data):
             return error  # LiteLLM answers 400 with it
-        if not self.cfg.enabled:
-            return data
-        idx = last_user_index(data.get("messages"))
-        if idx is None:
-            return data  # nothing to classify; LiteLLM validates the body itself
-        data, ov = _strip_overrides(data, idx)
-        conv = conversation_of(data["messages"])
-        decision = await self._decide(data, ov, conv)
-        thinking = self._thinking(decision)
-        search = ov.search if ov.search is not None else decision.level is Level.RAG
-        info = {"level": (Level.RAG if search else decision.level).value, "source": decision.source,
-                "thinking": thinking.value if thinking else "client", "confidence": f"{decision.confidence:.2f}",
-                "ms": f"{decision.ms:.2f}", "search": "off"}
-        if ov.think is not None:
+        if not self.cfg.enabled or last_user_index(data.get("messages")) is None:
+            return data  # nothing to decide; LiteLLM validates the body itself
+        data, verdict = await decide(data, request_headers(data), self.classifier, self.policy)
+        info = {"level": verdict.level.value, "source": verdict.source, "kind": verdict.task or verdict.kind,
+                "thinking": verdict.thinking.value if verdict.thinking else "client",
+                "confidence": f"{verdict.confidence:.2f}", "ms": f"{verdict.ms:.2f}", "search": "off"}
+        if verdict.overridden:
             data = strip_client_thinking(data)
-        if search and self.augmenter is not None:
-            data = await self.augmenter.augment(data, conv, info)
-        data = self._escalate(data, decision.level, info)
+        if verdict.search and self.augmenter is not None:
+            data = await self.augmenter.augment(data, verdict.conv, info, verdict.anchor)
+        data = self._escalate(data, verdict.level, info)
         data.setdefault("metadata", {})[META_KEY] = info
         log.info("solv decision %s", " ".join(f"{k}={v}" for k, v in info.items()))
         metrics.record_decision(info)
         return data
-
-    async def _decide(self, data: dict, ov: Overrides, conv: Conversation) -> Decision:
-        if ov.think is not None:
-            return Decision(ov.think, "override")
-        client = client_thinking(data)
-        if client is not None:
-            return Decision(client, "client")
-        try:
-            return await self.classifier.classify(conv)
-        except Exception:  # a request never fails because classification did
-            log.exception("solv classifier failed; using default_level %s", self.cfg.default_level.value)
-            return Decision(self.cfg.default_level, "default", 0.0)
-
-    def _thinking(self, decision: Decision) -> Level | None:
-        """The thinking level to apply to the model, or None when the client set its own."""
-        if decision.source == "client":
-            return None
-        if decision.level is Level.RAG:
-            return self.cfg.rag_thinking
-        return decision.level
 
     def _escalate(self, data: dict, level: Level, info: dict[str, str]) -> dict:
         group = self.cfg.escalate.get(level)
@@ -145,20 +125,10 @@ class ThinkingHook(CustomLogger):
             yield chunk
 
 
-def _strip_overrides(data: dict, idx: int) -> tuple[dict, Overrides]:
-    """Strip commands from every text part of the last user message; the last command wins."""
-    found: list[Overrides] = []
-
-    def edit(text: str) -> str:
-        ov = parse_overrides(text)
-        found.append(ov)
-        return ov.text
-
-    messages = list(data["messages"])
-    messages[idx] = rewrite_text(messages[idx], edit)
-    think = next((o.think for o in reversed(found) if o.think is not None), None)
-    search = next((o.search for o in reversed(found) if o.search is not None), None)
-    if think is None and search is None:
-        return data, Overrides(None, None, "")
-    return {**data, "messages": messages}, Overrides(think, search, "")
-
+def request_headers(data: dict) -> dict[str, str]:
+    """The client's HTTP headers, as LiteLLM's proxy recorded them on the request."""
+    for holder in (data.get("proxy_server_request"), data.get("metadata"), data.get("litellm_metadata")):
+        headers = holder.get("headers") if isinstance(holder, dict) else None
+        if isinstance(headers, dict):
+            return headers
+    return {}

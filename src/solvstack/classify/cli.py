@@ -3,8 +3,11 @@
     solv classify "prove that there are infinitely many primes"
     solv classify --jsonl prompts.jsonl > decisions.jsonl
 
-Each output line has at least ``level``, ``source`` and ``ms`` (plus ``confidence`` and, where given,
-the input's ``id``). Overrides (/think, /no_think, /search ...) are honoured as in the proxy.
+An input line has a ``prompt`` (a user message; optional ``earlier`` user turns and the ``assistant``
+reply before it) or a ``body`` (a whole chat-completions request as a client sends it). The decision is
+made by :func:`solvstack.decide.decide`, the same function the proxy runs. Each output line has
+``level`` (RAG exactly when a search would run), ``search``, ``source``, ``kind``, ``confidence``,
+``ms`` and, where given, the input's ``id``.
 """
 
 from __future__ import annotations
@@ -16,34 +19,39 @@ import sys
 from collections.abc import Iterable, Iterator
 from typing import Any, TextIO
 
-from solvstack.classify.base import Classifier, Conversation
-from solvstack.levels import Decision, Level
-from solvstack.overrides import parse_overrides
+from solvstack.classify.base import Classifier
+from solvstack.decide import Verdict, decide
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("text", nargs="?", help="the prompt (or use --jsonl)")
     parser.add_argument("--jsonl", type=argparse.FileType("r", encoding="utf-8"),
-                        help="read JSON lines with a 'prompt' field ('-' for stdin)")
+                        help="read JSON lines with a 'prompt' or a 'body' field ('-' for stdin)")
 
 
-async def decide(classifier: Classifier, prompt: str) -> Decision:
-    """Overrides first (as the hook does), then the classifier."""
-    ov = parse_overrides(prompt)
-    if ov.search:
-        return Decision(Level.RAG, "override")
-    if ov.think is not None:
-        return Decision(ov.think, "override")
-    return await classifier.classify(Conversation(ov.text))
+def body_of(rec: dict[str, Any]) -> dict[str, Any]:
+    """The chat request a record stands for: its ``body``, or one built from ``prompt`` (+ history)."""
+    if isinstance(rec.get("body"), dict):
+        return rec["body"]
+    messages: list[dict[str, Any]] = [{"role": "user", "content": t} for t in rec.get("earlier") or []]
+    if rec.get("assistant"):
+        messages.append({"role": "assistant", "content": rec["assistant"]})
+    messages.append({"role": "user", "content": rec.get("prompt", rec.get("text"))})
+    return {"model": "solv-eval", "messages": messages}
 
 
-def as_json(decision: Decision, extra: dict[str, Any] | None = None) -> str:
-    out = {**(extra or {}), "level": decision.level.value, "source": decision.source,
-           "confidence": round(decision.confidence, 4), "ms": round(decision.ms, 3)}
+async def verdict_of(classifier: Classifier, body: dict[str, Any]) -> Verdict:
+    return (await decide(body, None, classifier))[1]
+
+
+def as_json(verdict: Verdict, extra: dict[str, Any] | None = None) -> str:
+    out = {**(extra or {}), "level": verdict.level.value, "search": verdict.search, "source": verdict.source,
+           "kind": verdict.task or verdict.kind, "confidence": round(verdict.confidence, 4),
+           "ms": round(verdict.ms, 3)}
     return json.dumps(out, ensure_ascii=False)
 
 
-def read_prompts(lines: Iterable[str], name: str) -> Iterator[tuple[int, dict[str, Any]]]:
+def read_records(lines: Iterable[str], name: str) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield (line number, record); raise ValueError naming the line for a bad one."""
     for n, line in enumerate(lines, 1):
         if not line.strip():
@@ -52,15 +60,21 @@ def read_prompts(lines: Iterable[str], name: str) -> Iterator[tuple[int, dict[st
             rec = json.loads(line)
         except json.JSONDecodeError as exc:
             raise ValueError(f"{name}:{n}: not JSON ({exc.msg})") from None
-        if not isinstance(rec, dict) or not isinstance(rec.get("prompt"), str):
-            raise ValueError(f"{name}:{n}: needs a string field 'prompt'")
+        if not isinstance(rec, dict):
+            raise ValueError(f"{name}:{n}: expected a JSON object with 'prompt' or 'body'")
+        body = rec.get("body")
+        if body is not None:
+            if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
+                raise ValueError(f"{name}:{n}: 'body' must be a chat request object with a 'messages' list")
+        elif not isinstance(rec.get("prompt", rec.get("text")), str):
+            raise ValueError(f"{name}:{n}: needs a string field 'prompt' or an object field 'body'")
         yield n, rec
 
 
 async def classify_jsonl(classifier: Classifier, src: TextIO, out: TextIO) -> None:
-    for _, rec in read_prompts(src, getattr(src, "name", "input")):
+    for _, rec in read_records(src, getattr(src, "name", "input")):
         extra = {"id": rec["id"]} if "id" in rec else {}
-        out.write(as_json(await decide(classifier, rec["prompt"]), extra) + "\n")
+        out.write(as_json(await verdict_of(classifier, body_of(rec)), extra) + "\n")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -77,5 +91,5 @@ def run(args: argparse.Namespace) -> int:
     if args.text is None:
         print("solv classify: give a prompt or --jsonl FILE", file=sys.stderr)
         return 2
-    print(as_json(asyncio.run(decide(classifier, args.text))))
+    print(as_json(asyncio.run(verdict_of(classifier, body_of({"prompt": args.text})))))
     return 0

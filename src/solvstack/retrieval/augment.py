@@ -25,7 +25,7 @@ from litellm.caching.in_memory_cache import InMemoryCache
 
 from solvstack.classify.base import Conversation
 from solvstack.retrieval.config import RetrievalConfig
-from solvstack.retrieval.context import Caps, inject, new_token, render, select
+from solvstack.retrieval.context import Caps, fence_token, inject, render, select
 from solvstack.retrieval.errors import reason_of
 from solvstack.retrieval.providers import Retriever, SearchResult
 from solvstack.retrieval.query import build_query
@@ -52,14 +52,22 @@ class SearchAugmenter:
         self._cache = InMemoryCache(max_size_in_memory=cfg.cache_size, default_ttl=int(cfg.cache_ttl_s)) \
             if cfg.cache_size and cfg.cache_ttl_s else None
 
-    async def augment(self, data: dict[str, Any], conv: Conversation, status: dict[str, str]) -> dict[str, Any]:
+    @property
+    def auto_search(self) -> bool:
+        return self.cfg.auto_search
+
+    async def augment(self, data: dict[str, Any], conv: Conversation, status: dict[str, str],
+                      at: int | None = None) -> dict[str, Any]:
+        """Search for ``conv`` (the human's own words, never code or tool output: see
+        :mod:`solvstack.decide`) and put the results in message ``at`` (the human's turn; default the last
+        user message)."""
         start = time.perf_counter()
         query = build_query(conv, self.cfg.max_query_chars)
         outcome = await self.search(query) if query else Outcome(failures=["query:empty-query"])
         count = 0
         if outcome.results:
-            block, count = render(outcome.results, self.caps, new_token())
-            data = inject(data, block)
+            block, count = render(outcome.results, self.caps, fence_token(outcome.results))
+            data = inject(data, block, at)
         status.update(_status(outcome, count, (time.perf_counter() - start) * 1000))
         log.debug("solv search query=%r", query)  # user text: not at INFO
         log.info("solv search %s", " ".join(f"{k}={v}" for k, v in status.items() if k.startswith("search")))

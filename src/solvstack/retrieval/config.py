@@ -27,7 +27,10 @@ class RetrievalConfig(BaseModel):
     provider_timeout_s: float | None = Field(None, gt=0, le=60)  # one provider; default: timeout_s
     cache_ttl_s: float = Field(120, ge=0)  # identical queries within this time search once
     cache_size: int = Field(1024, ge=0)
-    max_query_chars: int = Field(300, ge=20, le=2000)
+    max_query_chars: int = Field(200, ge=20, le=2000)  # the query: the human's own words, capped
+    # RAG verdicts search on their own (plain chat only; never agent turns, code, files or tool output).
+    # false: only an explicit /search searches.
+    auto_search: bool = True
 
     @field_validator("providers")
     @classmethod

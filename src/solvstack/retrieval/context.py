@@ -5,8 +5,11 @@ Layout (see docs/retrieval.md for why):
 - a **static** instruction text is appended to the system message (or a system message is added):
   it says where the data is, that it is data and not instructions, and how to cite. It never
   changes between requests, so the system prefix stays cacheable on vLLM.
-- the **data block** goes in front of the last user message, fenced by a per-request random
-  boundary token that retrieved text cannot guess (and that is removed from it anyway)::
+- the **data block** goes in front of the human's own turn (the last user message in a chat; the
+  task message in an agent loop), fenced by a boundary token derived from the results themselves: a
+  page cannot contain the hash of a text that contains it (and the token is removed from it anyway),
+  and the same results give the same bytes, so identical requests, and every step of an agent loop
+  within the cache TTL, forward identical bytes and keep the backend's prefix cache hitting::
 
       <<<SEARCH_RESULTS 9f2c4e1a7b3d5a60>>>
       [1] Python 3.14 released
@@ -23,7 +26,7 @@ that turn keeps strictly alternating templates (Gemma) valid.
 
 from __future__ import annotations
 
-import secrets
+import hashlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -95,15 +98,23 @@ def render(results: list[SearchResult], caps: Caps, token: str) -> tuple[str, in
     return f"<<<SEARCH_RESULTS {token}>>>\n{body}\n<<<END_SEARCH_RESULTS {token}>>>", len(entries)
 
 
-def new_token() -> str:
-    """A per-request boundary id that retrieved text cannot predict."""
-    return secrets.token_hex(8)
+def fence_token(results: list[SearchResult]) -> str:
+    """The boundary id for these results: a hash of all of them, so no result can contain it, and the
+    same results always get the same id (prefix caching)."""
+    h = hashlib.blake2b(digest_size=8, person=b"solv-fence")
+    for r in results:
+        for part in (r.title, r.url, r.snippet, r.date or ""):
+            h.update(part.encode("utf-8", "surrogatepass"))
+            h.update(b"\x00")
+    return h.hexdigest()
 
 
-def inject(data: dict[str, Any], block: str) -> dict[str, Any]:
-    """A copy of ``data`` with the instructions in the system message and ``block`` before the last user turn."""
+def inject(data: dict[str, Any], block: str, at: int | None = None) -> dict[str, Any]:
+    """A copy of ``data`` with the instructions in the system message and ``block`` before message ``at``
+    (the human's turn; default: the last user message)."""
     messages = list(data["messages"])
-    idx = max(i for i, m in enumerate(messages) if isinstance(m, dict) and m.get("role") == "user")
+    idx = at if at is not None else max(i for i, m in enumerate(messages)
+                                        if isinstance(m, dict) and m.get("role") == "user")
     messages[idx] = _prepend(messages[idx], block)
     first = messages[0] if messages else None
     if isinstance(first, dict) and first.get("role") in ("system", "developer"):
