@@ -177,16 +177,23 @@ def test_hanging_searxng_is_cut_at_its_budget(client, rec, searxng, tavily):
     assert len(parse_block(sent(rec)[1]["content"])[1]) == 1
 
 
-def test_identical_request_searches_once(client, rec, searxng):
+def test_identical_request_searches_once_and_forwards_identical_bytes(client, rec, searxng):
     searxng.behaviour.results = [hit("Cached", "https://cache.example/", "only once")]
     body = "/search opening hours of the Louvre on Mondays in 2077"
     first, second = chat(client, body), chat(client, body)
     assert searxng.queries() == ["opening hours of the Louvre on Mondays in 2077"]
     assert "x-solv-search-cache" not in first.headers and second.headers["x-solv-search-cache"] == "hit"
     reqs = rec.chat_requests()
-    blocks = [parse_block(r["messages"][1]["content"]) for r in reqs]
-    assert blocks[0][0] != blocks[1][0]  # a fresh boundary token per request
-    assert blocks[0][1:] == blocks[1][1:]
+    assert reqs[0]["messages"] == reqs[1]["messages"]  # same bytes: the backend's prefix cache hits
+
+
+def test_other_results_get_another_boundary(client, rec, searxng):
+    searxng.behaviour.results = [hit("One", "https://one.example/", "first answer")]
+    chat(client, "/search boundary check alpha 2077")
+    searxng.behaviour.results = [hit("Two", "https://two.example/", "second answer")]
+    chat(client, "/search boundary check beta 2077")
+    tokens = [parse_block(r["messages"][1]["content"])[0] for r in rec.chat_requests()]
+    assert tokens[0] != tokens[1] and all(len(t) == 16 for t in tokens)
 
 
 @pytest.mark.parametrize("start", range(0, len(CORPUS), 5))

@@ -13,13 +13,14 @@ request (:mod:`solvstack.traffic`), then, in this order:
    files or tool output around them. An agent turn carrying tool output gets the level of the human turn
    that started the task (the same words give the same level on any proxy replica).
 
-A search runs when the human typed ``/search``, or when the level is RAG and an automatic search is
-allowed: automatic search is on (``solv.retrieval.auto_search``), the request is plain chat (no agent
-loop, no tools, no code, files, diffs, traces or tool output anywhere in it, no retrieved context of the
-client's own), or the human explicitly asked for a web search in words. The query is built from the
+A search runs when the human typed ``/search``, or when the level is RAG (the classifier at least
+``search_confidence`` sure) and an automatic search is allowed: automatic search is on
+(``solv.retrieval.auto_search``), and the request is plain chat (no agent loop, no tools, no code, files,
+diffs, traces or tool output anywhere in it, no retrieved context of the client's own) or the human
+explicitly asked for a web search in words. The query is built from the
 human's words only (:func:`solvstack.retrieval.query.build_query`). A RAG verdict where no search may run
 becomes LOW (answer from what the model knows); a request that carries retrieved context is answered
-with ``rag_thinking`` at most LOW.
+with ``rag_thinking`` at most LOW. Around code, files or tool output an unsure HIGH becomes LOW.
 
 >>> import asyncio
 >>> from solvstack.classify.cascade import Fixed
@@ -63,6 +64,10 @@ class Policy:
     default_level: Level = Level.LOW   # when the classifier fails
     rag_thinking: Level = Level.NO     # thinking when the model answers from search results
     auto_search: bool = True           # may a RAG verdict search without /search?
+    search_confidence: float = 0.0     # ...only when the classifier is at least this sure it is RAG
+    # Around code, files or tool output the classifier reads text unlike what it learned from: an unsure
+    # HIGH there becomes LOW (agent loops repeat the task's level on every step, so it is paid many times).
+    material_high_confidence: float = 0.75
 
 
 @dataclass(frozen=True)
@@ -97,14 +102,16 @@ async def decide(body: dict[str, Any], headers: Mapping[str, str] | None, classi
                                classifier, policy)
     explicit = bool(_EXPLICIT_SEARCH.search(human)) and reading.kind != AGENT
     allowed = policy.auto_search and (not reading.private or explicit) and reading.kind != CONTEXT
-    if ov.search is not None:
-        search = ov.search
-    else:
-        search = allowed and (decision.level is Level.RAG or (explicit and decision.source != "client"))
+    classified = decision.source not in ("override", "client", "default")
+    sure_rag = decision.level is Level.RAG and (not classified or decision.confidence >= policy.search_confidence)
+    asked = sure_rag or (explicit and decision.source != "client")
+    search = ov.search if ov.search is not None else allowed and asked
     level = decision.level
+    if level is Level.HIGH and classified and reading.private and decision.confidence < policy.material_high_confidence:
+        level = Level.LOW
     if level is Level.RAG and not search:  # nothing will be looked up: answer from what the model knows
         level = policy.rag_thinking if reading.kind == CONTEXT else Level.LOW
-    if reading.kind == CONTEXT and decision.source not in ("override", "client"):
+    if reading.kind == CONTEXT and classified:
         level = _CAP.get(level, level)
     # the thinking applied to the model: None leaves the client's own parameter alone
     thinking = None if decision.source == "client" else policy.rag_thinking if level is Level.RAG else level

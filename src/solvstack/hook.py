@@ -43,10 +43,14 @@ META_KEY = "solv"
 class Augmenter(Protocol):
     """The retrieval seam: add search results to a request; record what happened in ``status``.
 
-    ``auto_search``: whether a RAG verdict may search without ``/search`` (``solv.retrieval.auto_search``)."""
+    ``auto_search``: whether a RAG verdict may search without ``/search`` (``solv.retrieval.auto_search``);
+    ``min_confidence``: how sure the classifier must be (``solv.retrieval.min_confidence``)."""
 
     @property
     def auto_search(self) -> bool: ...
+
+    @property
+    def min_confidence(self) -> float: ...
 
     async def augment(self, data: dict[str, Any], conv: Conversation, status: dict[str, str],
                       at: int | None = None) -> dict[str, Any]: ...
@@ -59,7 +63,9 @@ class ThinkingHook(CustomLogger):
         super().__init__()
         self.cfg, self.classifier, self.augmenter = cfg, classifier, augmenter
         self.policy = Policy(cfg.default_level, cfg.rag_thinking,
-                             auto_search=augmenter is None or augmenter.auto_search)
+                             auto_search=augmenter is None or augmenter.auto_search,
+                             search_confidence=Policy.search_confidence if augmenter is None
+                             else augmenter.min_confidence)
 
     # -- before routing -------------------------------------------------------------------------
     async def async_pre_call_hook(self, user_api_key_dict: Any, cache: Any, data: dict, call_type: str) -> dict | str:

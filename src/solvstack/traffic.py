@@ -67,6 +67,7 @@ _MACHINE_LINE = re.compile(
       | [+\-]{3}\s | @@\s | diff\s--git | index\s[0-9a-f]{6} # diffs
       | [+\-<>](?!\s*$)(?=\S)(?![A-Za-z]{2,}\s+[a-z])        # diff / quote lines, not "-just a dash"
       | Traceback\s\(most\srecent | File\s"[^"]+",\sline\s\d | at\s[\w$.<>]+\(  # stack traces
+      | [\w.]*(?:Error|Exception|Warning|Interrupt|Exit)(?::|\s*$)           # ...and the exception line
       | (?:E|FAILED|PASSED|ERROR|WARN(?:ING)?|INFO|DEBUG|TRACE|FATAL)\b[\s:\[]  # test / log output
       | \[?\d{4}-\d\d-\d\d[T\s]\d\d:\d\d                     # timestamps
       | (?:def|class|import|from|return|if|elif|for|while|const|let|var|function|fn|pub|func|package|
@@ -84,10 +85,12 @@ _TRANSCRIPT_TAG = re.compile(r"<(?:chat_history|conversation|history|messages|ch
                              re.IGNORECASE)
 _ROLE_LINE = re.compile(r"^\s*(?:#+\s*)?(USER|ASSISTANT|HUMAN|AI|BOT|SYSTEM|User|Assistant|Human|AI)\s*:?\s*$|"
                         r"^\s*(?:USER|ASSISTANT|User|Assistant|Human|AI|Bot)\s*:\s*\S", re.MULTILINE)
-_TASK_HEADER = re.compile(r"^\s*#{1,4}\s*(?:Task|Instructions?|Guidelines)\s*:?\s*$", re.IGNORECASE | re.MULTILINE)
+_TASK_HEADER = re.compile(r"^\s*#{1,4}\s*(?:Task|Instructions?|Guidelines)\s*:?\s*$|^\s*(?:Your )?task is to\b",
+                          re.IGNORECASE | re.MULTILINE)
 _OUTPUT_SPEC = re.compile(
     r"JSON format|\bjson object\b|\braw JSON\b|\b(?:only|just) (?:return|output|reply with|respond with|the)\b|"
-    r"\b(?:return|output|reply with|respond with|answer with) only\b|\bno more than \d+ (?:words|characters)\b|"
+    r"\b(?:return|output|reply|respond|answer)\b[^\n.]{0,30}\bonly\b|"
+    r"\b(?:no more than|max(?:imum)?) \d+ (?:words|characters)\b|"
     r"\b\d+\s*(?:-|to)\s*\d+\s*words\b|\b\d+ words? or (?:less|fewer)\b|\b\d+-word\b|\bone[- ]line\b|"
     r"\bwithout any (?:introductory|additional|extra)\b|"
     r"\bdo not (?:add|include) (?:any )?(?:explanations?|commentary)\b",
@@ -96,13 +99,16 @@ _TASK_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(r
     ("fim", r"<\|?fim[_▁](?:prefix|begin|middle|suffix)|\{\{FILL_HERE\}\}|<FILL_ME>|\bHOLE FILLER\b|<PRE>\s|<SUF>"),
     ("commit_message", r"\bcommit messages?\b"),
     ("autocomplete", r"\bauto-?complet\w*\b|\bcontinue the text\b|\bcompletion type\b"),
-    ("follow_ups", r"\bfollow[- ]?up (?:questions|prompts)\b|\bfollow_ups\b"),
+    ("follow_ups", r"\bfollow[- _]?ups?\b(?: questions| prompts)?|"
+                   r"\bmessages? (?:this|the) user (?:might|may|could|would)\b"),
+    ("tool_choice", r"\bAvailable Tools:|"
+                    r"\b(?:choose|select|pick)\b[^\n]{0,30}\btools?\b[^\n]{0,30}\b(?:query|request)\b"),
     ("queries", r"\bsearch quer(?:y|ies)\b|\bgenerat\w* (?:\w+ )?quer(?:y|ies)\b|\"queries\""),
     ("tags", r"\btags?\b[^\n]{0,60}\b(?:categoriz|classif|themes?|topics?)|"
              r"\b(?:categoriz|classif)\w*[^\n]{0,60}\btags?\b|\"tags\""),
-    ("title", r"\btitle\b"),
+    ("title", r"\btitle\b|\bheadline\b|\bname for (?:this|the) (?:chat|conversation)\b"),
     ("emoji", r"\bemoji\b"),
-    ("image_prompt", r"\bimage (?:generation )?prompt\b|\bprompt for an? image\b"),
+    ("image_prompt", r"\bimage (?:generation )?prompt\b|\bprompt\b[^\n.]{0,30}\bimage\b"),
     ("moa", r"\bresponses from (?:various|several|multiple|different) models\b"),
     ("summary", r"\bsummar(?:y|ize|ise|ization)\b[^\n]{0,80}\b(?:conversation|chat|history|dialogue|messages)\b|"
                 r"\b(?:conversation|chat|history|dialogue)\b[^\n]{0,40}\bsummar\w*"),
@@ -178,7 +184,7 @@ def _task_of(system: str, text: str) -> str | None:
         return "commit_message"
     if not _META_VERB.search(instruction):
         return None
-    if transcript and (spec or header) or header and spec or transcript and names[0] in ("summary", "moa"):
+    if spec or header or transcript and names[0] in ("summary", "moa"):
         return names[0]
     return None
 

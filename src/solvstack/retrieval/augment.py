@@ -56,6 +56,10 @@ class SearchAugmenter:
     def auto_search(self) -> bool:
         return self.cfg.auto_search
 
+    @property
+    def min_confidence(self) -> float:
+        return self.cfg.min_confidence
+
     async def augment(self, data: dict[str, Any], conv: Conversation, status: dict[str, str],
                       at: int | None = None) -> dict[str, Any]:
         """Search for ``conv`` (the human's own words, never code or tool output: see

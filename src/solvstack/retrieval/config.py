@@ -31,6 +31,7 @@ class RetrievalConfig(BaseModel):
     # RAG verdicts search on their own (plain chat only; never agent turns, code, files or tool output).
     # false: only an explicit /search searches.
     auto_search: bool = True
+    min_confidence: float = Field(0.0, ge=0, le=1)  # ...only when the classifier is at least this sure of RAG
 
     @field_validator("providers")
     @classmethod
