@@ -19,8 +19,9 @@ from solvstack.traffic import read_request
 from tests.support import client_bodies as cb
 
 CLF = LocalClassifier()
-DIFF = "diff --git a/src/acme/tokens.py b/src/acme/tokens.py\n--- a/src/acme/tokens.py\n+++ b/src/acme/tokens.py\n" \
-       "@@ -3 +3 @@\n-    new = vault.issue(\"acme-internal\", ttl=\"72h\")\n+    new = vault.issue(\"acme\", ttl=\"24h\")\n"
+DIFF = ("diff --git a/src/acme/tokens.py b/src/acme/tokens.py\n--- a/src/acme/tokens.py\n+++ b/src/acme/tokens.py\n"
+        "@@ -3 +3 @@\n-    new = vault.issue(\"acme-internal\", ttl=\"72h\")\n"
+        "+    new = vault.issue(\"acme\", ttl=\"24h\")\n")
 LIVE_HISTORY = "USER: What is the latest stable release of Kubernetes right now?\nASSISTANT: I am not sure."
 
 TASKS = {
@@ -42,7 +43,10 @@ TASKS = {
 }
 
 
-def run(body: dict, classifier: Classifier = CLF, policy: Policy = Policy(), headers: dict | None = None):
+DEFAULT = Policy()
+
+
+def run(body: dict, classifier: Classifier = CLF, policy: Policy = DEFAULT, headers: dict | None = None):
     return asyncio.run(decide(body, headers, classifier, policy))
 
 
@@ -50,7 +54,8 @@ def run(body: dict, classifier: Classifier = CLF, policy: Policy = Policy(), hea
 def test_client_background_tasks_are_no_and_never_searched(name):
     body, task = TASKS[name]
     out, v = run(body, Fixed(Level.RAG, 0.99))  # even a classifier that says RAG is not asked
-    assert (v.kind, v.task, v.level, v.thinking, v.search, v.source) == ("task", task, Level.NO, Level.NO, False, "task")
+    assert (v.kind, v.task, v.level, v.thinking) == ("task", task, Level.NO, Level.NO)
+    assert (v.search, v.source) == (False, "task")
     assert out is body
 
 

@@ -1,3 +1,4 @@
+# ruff: noqa: E501  (template lines are kept as the clients write them)
 """Request bodies in the shapes real clients send them, written for these tests.
 
 Shapes and template texts were read from the clients' own code: Open WebUI 0.12.4 (``open_webui/config.py``
