@@ -29,7 +29,7 @@ reads the same on every proxy replica.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -41,6 +41,7 @@ CHAT, TASK, AGENT, CONTEXT = "chat", "task", "agent", "context"
 _HEAD, _TAIL = 6000, 3000
 _TASK_HEAD = 2500  # a task template states its task near the top
 _PRIVATE_MACHINE_CHARS = 160  # more machine-written text than this in a turn makes it private
+_EDGE = 4000  # a tool result is searched for the human's feedback in its first and last this many chars
 _BULK = 400  # a code block or run of machine lines longer than this is bulk: the classifier skips it
 
 # -- tool results and agent scaffolding ------------------------------------------------------------------
@@ -154,7 +155,7 @@ def read_request(body: Mapping[str, Any], headers: Mapping[str, str] | None = No
     if not tool_tail and not _XML_TOOL_RESULT.match(_first_text(messages[last])):
         if task := _task_of(system, last_text):
             return Reading(TASK, task=task, private=True)
-        if _CONTEXT_BLOCK.search(system) or _CONTEXT_BLOCK.search(last_text):
+        if _CONTEXT_BLOCK.search(system[:_HEAD]) or _CONTEXT_BLOCK.search(last_text[:_HEAD]):
             question = _question_of(last_text)
             return Reading(CONTEXT, question, question, last, private=True)
     anchor, (human, question, private) = _anchor(messages, last)
@@ -176,8 +177,9 @@ def _task_of(system: str, text: str) -> str | None:
         return "fim"
     if not names:
         return None
-    transcript = bool(_TRANSCRIPT_TAG.search(text)) or len(_ROLE_LINE.findall(text[:20000])) >= 2
-    diff = bool(_DIFF_OR_TRACE.search(text)) or "\n+++ " in text or text.lstrip().startswith("# Diffs")
+    window = text[:_HEAD]
+    transcript = bool(_TRANSCRIPT_TAG.search(window)) or len(_ROLE_LINE.findall(window)) >= 2
+    diff = bool(_DIFF_OR_TRACE.search(window)) or "\n+++ " in window or window.lstrip().startswith("# Diffs")
     spec = bool(_OUTPUT_SPEC.search(instruction))
     header = bool(_TASK_HEADER.search(head)) or bool(system.strip()) and bool(_META_VERB.search(system[:400]))
     if "commit_message" in names and (diff or spec or header):
@@ -240,9 +242,10 @@ def _human_part(message: Any) -> tuple[str, str, bool]:
     for part in parts:
         if _XML_TOOL_RESULT.match(part):
             in_result, private = True, True
-        if in_result:
+        if in_result:  # the human's words sit at the head or the tail of a tool result, never deep inside
+            edges = part if len(part) <= 2 * _EDGE else part[:_EDGE] + "\n" + part[-_EDGE:]
             for tag in _HUMAN_TAGS:
-                if (inner := _inner(part, tag)) is not None:
+                if (inner := _inner(edges, tag)) is not None:
                     w, q, _ = _read_text(inner)
                     words.append(w)
                     questions.append(q)
@@ -270,39 +273,45 @@ def _read_text(text: str) -> tuple[str, str, bool]:
         text = text[:_HEAD] + "\n" + text[-_TAIL:]
     text, machine = _strip_blocks(text)
     fenced = False
-    question = text
-    if "```" in text or "~~~" in text:
-        fenced = True
-        question = _FENCE.sub(lambda m: m.group(0) if len(m.group(0)) <= _BULK else "\n", text)
-        text = _FENCE.sub("\n", text)
-    prose: list[str] = []
-    kept: list[str] = []
-    run: list[str] = []
+    words: list[str] = []
+    question: list[str] = []
+    run: list[str] = []  # consecutive machine lines: kept for the classifier unless they are bulk
 
     def close_run() -> None:
-        if sum(map(len, run)) <= _BULK:
-            kept.extend(line.strip() for line in run)
+        if run and sum(map(len, run)) <= _BULK:
+            question.extend(run)
         run.clear()
 
-    for line in question.splitlines():
-        stripped = line.strip()
-        if stripped and _MACHINE_LINE.match(line) and not _looks_like_prose(stripped):
-            run.append(line)
-            continue
-        close_run()
-        if stripped:
-            kept.append(stripped)
+    for chunk, fence in _segments(text):
+        for line in chunk.splitlines():
+            stripped = line.strip()
+            if not stripped:
+                continue
+            if _MACHINE_LINE.match(line) and not _looks_like_prose(stripped):
+                run.append(stripped)
+                machine += len(line)
+            else:
+                close_run()
+                words.append(stripped)
+                question.append(stripped)
+        if fence:
+            fenced = True
+            close_run()
+            if len(fence) <= _BULK:
+                question.append(fence.strip())
     close_run()
-    for line in text.splitlines():
-        stripped = line.strip()
-        if not stripped:
-            continue
-        if _MACHINE_LINE.match(line) and not _looks_like_prose(stripped):
-            machine += len(line)
-        else:
-            prose.append(stripped)
     private = clipped or fenced or machine > _PRIVATE_MACHINE_CHARS
-    return " ".join(prose).strip(), "\n".join(kept).strip(), private
+    return " ".join(words).strip(), "\n".join(question).strip(), private
+
+
+def _segments(text: str) -> Iterator[tuple[str, str]]:
+    """(text before a fenced code block, the block) pairs; the last pair has no block."""
+    pos = 0
+    if "```" in text or "~~~" in text:
+        for m in _FENCE.finditer(text):
+            yield text[pos:m.start()], m.group(0)
+            pos = m.end()
+    yield text[pos:], ""
 
 
 def _looks_like_prose(line: str) -> bool:
