@@ -21,11 +21,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from tests.support import client_bodies as cb  # noqa: E402
+
 from solvstack.classify.base import Conversation  # noqa: E402
 from solvstack.classify.local import LocalClassifier  # noqa: E402
 from solvstack.decide import decide  # noqa: E402
 from solvstack.messages import text_of  # noqa: E402
-from tests.support import client_bodies as cb  # noqa: E402
 
 FILE = cb.SECRET_CODE * 300  # ~80 kB, ~20k tokens
 
