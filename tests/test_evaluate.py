@@ -140,3 +140,43 @@ def test_real_litellm_heuristic_maps_to_our_levels(monkeypatch: pytest.MonkeyPat
     predict = evaluate.litellm_heuristic()
     assert predict(Conversation("hi")) == "NO"
     assert predict(Conversation("What is the latest news today?")) in {"HIGH", "LOW", "NO"}
+
+
+def body_line(kind: str, text: str, levels: list[str], search: bool) -> dict:
+    return {"kind": kind, "body": {"model": "m", "messages": [{"role": "user", "content": text}]},
+            "expect": {"levels": levels, "search": search}}
+
+
+BODIES = [
+    body_line("chat", "What's the weather in Oslo tomorrow?", ["RAG"], True),       # right
+    body_line("chat", "Who won the match yesterday?", ["NO"], False),               # a search: a leak
+    body_line("title", "### Task:\nGenerate a concise title for the chat history.\n### Output:\n"
+              'JSON format: { "title": "..." }\n<chat_history>\nUSER: hi\n</chat_history>', ["NO"], False),
+]
+
+
+def test_body_lines_report_accuracy_per_kind_and_leaks(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["eval", str(write_jsonl(tmp_path / "b.jsonl", BODIES)), "--json"]) == 0
+    (report,) = json.loads(capsys.readouterr().out)["reports"]
+    assert (report["n"], report["leaks"], report["missed_searches"]) == (3, 1, 0)
+    assert report["accuracy"] == pytest.approx(2 / 3)
+    assert report["per_kind"] == {"chat": {"n": 2, "right": 1, "leaks": 1}, "title": {"n": 1, "right": 1, "leaks": 0}}
+
+
+def test_mixed_file_gives_a_report_per_shape(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["eval", str(write_jsonl(tmp_path / "m.jsonl", [*GOOD, *BODIES]))]) == 0
+    out = capsys.readouterr().out
+    assert "== local: accuracy" in out and "on request bodies" in out and "leaks 1" in out
+
+
+@pytest.mark.parametrize(("bad", "message"), [
+    ({"body": "not an object", "expect": {"levels": ["NO"], "search": False}}, "'body' must be a chat request"),
+    ({"body": {"messages": []}}, "needs 'expect'"),
+    ({"body": {"messages": []}, "expect": {"levels": ["MEDIUM"], "search": False}}, "expect.levels has 'MEDIUM'"),
+    ({"body": {"messages": []}, "expect": {"levels": ["NO"], "search": "no"}}, "needs 'expect'"),
+])
+def test_malformed_body_line_is_named(tmp_path: Path, bad: dict, message: str) -> None:
+    path = write_jsonl(tmp_path / "bad.jsonl", [BODIES[0], bad])
+    with pytest.raises(evaluate.EvalFileError, match=message) as info:
+        evaluate.load_examples(path)
+    assert f"{path}:2:" in str(info.value)
