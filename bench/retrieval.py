@@ -40,7 +40,7 @@ from bench.common import interleaved, pct  # noqa: E402
 from tests.support.proxy import MASTER_KEY, deployment, free_port, start_proxy, write_variant  # noqa: E402
 from tests.support.search_servers import bench_results  # noqa: E402
 
-from solvstack.retrieval.context import Caps, inject, new_token, render  # noqa: E402
+from solvstack.retrieval.context import Caps, fence_token, inject, render  # noqa: E402
 
 TOPICS = ["release date of the next Debian version", "weather in Oslo tomorrow", "latest vLLM release notes",
           "who won the chess olympiad", "price of copper this week", "opening hours of the Prado museum"]
@@ -53,7 +53,7 @@ def user(text: Callable[[int], str]) -> Messages:
 
 def as_forwarded(i: int) -> list[dict[str, str]]:
     """What solv sends the backend for a searched prompt (the same five results the server returns)."""
-    block, _ = render(bench_results(), Caps(), new_token())
+    block, _ = render(bench_results(), Caps(), fence_token(bench_results()))
     return inject({"messages": [{"role": "user", "content": f"{TOPICS[i % len(TOPICS)]} #{i}"}]}, block)["messages"]
 
 

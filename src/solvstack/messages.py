@@ -3,17 +3,14 @@
 Content is either a string or a list of parts (``{"type": "text", "text": ...}``, images, audio...).
 Only text parts are read; non-text parts are never touched.
 
->>> conversation_of([{"role": "user", "content": "hi"}, {"role": "assistant", "content": "yo"},
-...                  {"role": "user", "content": [{"type": "text", "text": "why?"}]}]).earlier
-('hi',)
+>>> text_of([{"type": "text", "text": "why?"}, {"type": "image_url", "image_url": {"url": "x"}}])
+'why?'
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
-
-from solvstack.classify.base import Conversation
 
 Message = dict[str, Any]
 
@@ -36,18 +33,6 @@ def last_user_index(messages: object) -> int | None:
         if isinstance(m, dict) and m.get("role") == "user":
             return i
     return None
-
-
-def conversation_of(messages: list[Message], prompt: str | None = None) -> Conversation:
-    """The classifier's view: the last user turn, earlier user turns and the last assistant reply."""
-    idx = last_user_index(messages)
-    if idx is None:
-        return Conversation(prompt or "")
-    earlier = tuple(text_of(m.get("content")) for m in messages[:idx]
-                    if isinstance(m, dict) and m.get("role") == "user")
-    assistant = next((text_of(m.get("content")) for m in reversed(messages[:idx])
-                      if isinstance(m, dict) and m.get("role") == "assistant"), "")
-    return Conversation(text_of(messages[idx].get("content")) if prompt is None else prompt, earlier, assistant)
 
 
 def rewrite_text(message: Message, edit: Callable[[str], str]) -> Message:
