@@ -194,3 +194,17 @@ def test_classifier_never_sees_tool_output_or_environment_details():
     assert seen.prompt == "Fix the failing test"
     assert "environment_details" not in seen.prompt and "KeyError" not in seen.prompt
 
+
+
+def test_a_translated_task_template_is_still_a_task():
+    body = cb.user("### Aufgabe:\nErstelle einen kurzen Titel für den Chatverlauf.\n### Ausgabe:\n"
+                   'JSON-Format: { "titel": "..." }\n<chat_history>\nUSER: Wie ist das Wetter morgen in Oslo?\n'
+                   "</chat_history>")
+    _, v = run(body, Fixed(Level.RAG, 0.99))
+    assert (v.kind, v.task, v.level, v.search) == ("task", "other", Level.NO, False)
+
+
+def test_a_pasted_document_is_private():
+    memo = " ".join(["The Q3 reorganisation of the ACME platform team moves billing to the Oslo office."] * 30)
+    _, v = run(cb.user(f"{memo}\n\nWhat's the weather in Oslo tomorrow?"), Fixed(Level.RAG, 0.99))
+    assert not v.search and v.level is Level.LOW

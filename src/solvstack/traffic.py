@@ -42,6 +42,7 @@ _HEAD, _TAIL = 6000, 3000
 _TASK_HEAD = 2500  # a task template states its task near the top
 _PRIVATE_MACHINE_CHARS = 160  # more machine-written text than this in a turn makes it private
 _EDGE = 4000  # a tool result is searched for the human's feedback in its first and last this many chars
+_PASTED_CHARS = 1500  # a human turn longer than this carries pasted material (a document, a mail...)
 _BULK = 400  # a code block or run of machine lines longer than this is bulk: the classifier skips it
 
 # -- tool results and agent scaffolding ------------------------------------------------------------------
@@ -88,6 +89,8 @@ _ROLE_LINE = re.compile(r"^\s*(?:#+\s*)?(USER|ASSISTANT|HUMAN|AI|BOT|SYSTEM|User
                         r"^\s*(?:USER|ASSISTANT|User|Assistant|Human|AI|Bot)\s*:\s*\S", re.MULTILINE)
 _TASK_HEADER = re.compile(r"^\s*#{1,4}\s*(?:Task|Instructions?|Guidelines)\s*:?\s*$|^\s*(?:Your )?task is to\b",
                           re.IGNORECASE | re.MULTILINE)
+_JSON = re.compile(r"\bJSON\b")
+_LEADING_HEADER = re.compile(r"\s*#{1,4}\s*\S[^\n]{0,40}\n")
 _OUTPUT_SPEC = re.compile(
     r"JSON format|\bjson object\b|\braw JSON\b|\b(?:only|just) (?:return|output|reply with|respond with|the)\b|"
     r"\b(?:return|output|reply|respond|answer)\b[^\n.]{0,30}\bonly\b|"
@@ -175,9 +178,10 @@ def _task_of(system: str, text: str) -> str | None:
     names = [name for name, rx in _TASK_WORDS if rx.search(instruction)]
     if "fim" in names:
         return "fim"
-    if not names:
-        return None
     window = text[:_HEAD]
+    if not names:  # a template in words we do not know (translated, say): a quoted chat and an output shape
+        quoted = bool(_TRANSCRIPT_TAG.search(window))
+        return "other" if quoted and (_JSON.search(instruction) or _LEADING_HEADER.match(head)) else None
     transcript = bool(_TRANSCRIPT_TAG.search(window)) or len(_ROLE_LINE.findall(window)) >= 2
     diff = bool(_DIFF_OR_TRACE.search(window)) or "\n+++ " in window or window.lstrip().startswith("# Diffs")
     spec = bool(_OUTPUT_SPEC.search(instruction))
@@ -300,8 +304,9 @@ def _read_text(text: str) -> tuple[str, str, bool]:
             if len(fence) <= _BULK:
                 question.append(fence.strip())
     close_run()
-    private = clipped or fenced or machine > _PRIVATE_MACHINE_CHARS
-    return " ".join(words).strip(), "\n".join(question).strip(), private
+    prose = " ".join(words).strip()
+    private = clipped or fenced or machine > _PRIVATE_MACHINE_CHARS or len(prose) > _PASTED_CHARS
+    return prose, "\n".join(question).strip(), private
 
 
 def _segments(text: str) -> Iterator[tuple[str, str]]:
