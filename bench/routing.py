@@ -38,7 +38,9 @@ p50 / solv's (>1 = solv faster). The last line (chat load):
 ``ttft_p50_speedup_vs_shuffle=<x> prefix_hit_rate=<solv> prefix_hit_rate_shuffle=<y> ttft_p50_vs_best_litellm=<z>``.
 
 Scaled down for a 2-core machine: 2 replicas (not 8 GPUs), an 8-layer model with random weights,
-a few hundred tokens per prompt, 4-token answers, a handful of sessions. ``bench/routing_sim.py``
+4-token answers, a handful of sessions. Prompts are long (1-2.5k tokens, one token per word here)
+so that prefill, not the proxies and the client sharing the two cores, dominates TTFT: with
+~300-token prompts, sending everything to one replica won only because it left a core free. ``bench/routing_sim.py``
 projects the same routing code to 8-64 replicas, calibrated on this benchmark's numbers.
 """
 
@@ -53,7 +55,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -185,7 +187,8 @@ async def uniform(client: httpx.AsyncClient, args: argparse.Namespace, salt: str
     async def one(i: int) -> None:
         rng = random.Random(f"{salt}-u{i}")
         async with sem:
-            await stream_ttft(client, [{"role": "user", "content": f"{salt} {i}: {text(rng, 180)}"}], None, res)
+            prompt = f"{salt} {i}: {text(rng, args.uniform_words)}"
+            await stream_ttft(client, [{"role": "user", "content": prompt}], None, res)
 
     await asyncio.gather(*(one(i) for i in range(args.uniform)))
 
@@ -260,13 +263,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--chats", type=int, default=8)
     parser.add_argument("--turns", type=int, default=3)
-    parser.add_argument("--system-words", type=int, default=300)
-    parser.add_argument("--turn-words", type=int, default=60)
+    parser.add_argument("--system-words", type=int, default=1500)
+    parser.add_argument("--turn-words", type=int, default=100)
     parser.add_argument("--agents", type=int, default=6)
     parser.add_argument("--steps", type=int, default=4)
-    parser.add_argument("--agent-system-words", type=int, default=600)
-    parser.add_argument("--tool-words", type=int, default=80)
+    parser.add_argument("--agent-system-words", type=int, default=2000)
+    parser.add_argument("--tool-words", type=int, default=120)
     parser.add_argument("--uniform", type=int, default=8)
+    parser.add_argument("--uniform-words", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=4)
     parser.add_argument("--rounds", type=int, default=2, help="strategies alternate per round, so drift hits all")
     parser.add_argument("--strategies", default=",".join(STRATEGIES), help="comma-separated subset")
@@ -313,8 +317,10 @@ def summarize(results: dict[tuple[str, str], Result], strategies: tuple[str, ...
               f"vs best LiteLLM ({best}, {b.p50:.2f}s) {b.p50 / solv.p50:.2f}x; "
               f"req/s vs best {solv.rps / b.rps:.2f}x; hit rate {solv.hit_rate:.3f} vs shuffle {shuffle.hit_rate:.3f}")
     if json_path:
-        json_path.write_text(json.dumps({f"{load}/{s}": {**asdict(r), "p50": r.p50, "p99": pct(r.ttft, 99),
-                                                         "rps": r.rps, "hit_rate": r.hit_rate}
+        json_path.write_text(json.dumps({f"{load}/{s}": {"ttft": r.ttft, "wall_s": r.wall_s, "hits": r.hits,
+                                                         "queries": r.queries, "replicas": dict(r.replicas),
+                                                         "p50": r.p50, "p99": pct(r.ttft, 99), "rps": r.rps,
+                                                         "hit_rate": r.hit_rate}
                                          for (load, s), r in results.items()}, indent=1))
     solv, shuffle = results[("chat", "solv")], results[("chat", "shuffle")]
     top = results[("chat", best_litellm(results, "chat"))]
