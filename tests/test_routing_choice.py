@@ -6,7 +6,7 @@ from collections import Counter
 
 import pytest
 
-from solvstack.routing.affinity import affinity_key
+from solvstack.routing.affinity import affinity_key, is_new_conversation
 from solvstack.routing.choice import Policy, ReplicaLoad, choose, decide, rendezvous_rank, score
 from solvstack.routing.inflight import InFlight
 
@@ -202,3 +202,22 @@ def test_inflight_counts_requests_sent_after_a_moment():
     assert (f.count_since("a", 1.0), f.count_since("b", 1.0), f.count_since("a", -1.0)) == (1, 1, 2)
     f.end("c2")
     assert f.count_since("a", 1.0) == 0
+
+
+def test_a_new_conversation_spills_sooner_than_a_warm_one():
+    key = key_for("a")
+    load = {"a": ReplicaLoad(in_flight=2), "b": ReplicaLoad(in_flight=0)}
+    assert decide([A, B], load, key).reason == "affinity"  # its history is on a: worth a short wait
+    assert decide([A, B], load, key, new=True).reason == "spill"  # nothing cached yet: go where it is quiet
+    assert decide([A, B], load, key, Policy(new_conversation_abs_threshold=4), new=True).reason == "affinity"
+
+
+@pytest.mark.parametrize(("messages", "new"), [
+    ([{"role": "system", "content": "s"}, {"role": "user", "content": "q"}], True),
+    ([{"role": "user", "content": "q"}, {"role": "assistant", "content": "a"}, {"role": "user", "content": "r"}],
+     False),
+    ([{"role": "user", "content": "q"}, {"role": "tool", "content": "42"}], False),
+    (None, True),
+])
+def test_new_conversation_is_one_without_an_answer_yet(messages, new):
+    assert is_new_conversation(messages) is new

@@ -92,6 +92,13 @@ def affinity_key(model_group: str, messages: Sequence[Any] | None,
     return None
 
 
+def is_new_conversation(messages: Sequence[Any] | None) -> bool:
+    """True for a conversation's first request: no assistant or tool message yet, so no replica
+    holds its history (only, perhaps, a system prompt many conversations share)."""
+    return not any(isinstance(m, dict) and m.get("role") in ("assistant", "tool", "function")
+                   for m in messages or ())
+
+
 def _digest(parts: list[object]) -> str:
     blob = json.dumps(parts, sort_keys=True, default=str, ensure_ascii=False)
     return hashlib.blake2b(blob.encode(), digest_size=12).hexdigest()

@@ -24,7 +24,7 @@ from typing import Any
 
 from litellm.integrations.custom_logger import CustomLogger
 
-from solvstack.routing.affinity import affinity_key, session_of
+from solvstack.routing.affinity import affinity_key, is_new_conversation, session_of
 from solvstack.routing.choice import ReplicaLoad, decide, deployment_id
 from solvstack.routing.config import RoutingConfig
 from solvstack.routing.inflight import InFlight
@@ -64,7 +64,10 @@ class RoutingFilter(CustomLogger):
         loads = {deployment_id(d): self._load(deployment_id(d), tried) for d in healthy_deployments}
         session = session_of(kwargs) if self.cfg.affinity else None
         key = affinity_key(model, messages, session) if self.cfg.affinity else None
-        choice = decide(healthy_deployments, loads, key, self.policy)
+        # a named conversation is kept together from its first request; an anonymous first request
+        # (nothing cached yet, maybe a one-off) may spill sooner
+        new = session is None and is_new_conversation(messages)
+        choice = decide(healthy_deployments, loads, key, self.policy, new=new)
         chosen = deployment_id(choice.deployment)
         reason = "retry" if tried else choice.reason
         call_id = str(kwargs.get("litellm_call_id") or "")
@@ -75,7 +78,8 @@ class RoutingFilter(CustomLogger):
         if call_id:
             self._remember(call_id, reason)
         log.info("solv route group=%s replica=%s reason=%s key=%s:%s load=%s", model, self._names[chosen], reason,
-                 session[0] if session else "prefix", key or "-", " ".join(f"{self._names[i]}:{_fmt(v)}" for i, v in loads.items()))
+                 session[0] if session else "prefix", key or "-",
+                 " ".join(f"{self._names[i]}:{_fmt(v)}" for i, v in loads.items()))
         return [choice.deployment]
 
     def _routes(self, model: str, deployments: list) -> bool:

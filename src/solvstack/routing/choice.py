@@ -11,6 +11,8 @@ Two rules, in order:
    ``balance_abs_threshold`` requests **and** by more than ``balance_rel_threshold`` times. Then
    the next replica in the key's ranking that is not overloaded takes it (the same on every proxy,
    and that replica warms up for the key too). A full KV cache (``kv_cache_high``) also counts.
+   The first request of a conversation the client did not name (no session id, no answer yet:
+   nothing of it is cached, and it may be a one-off) uses ``new_conversation_abs_threshold``.
 2. **least load** otherwise: the lowest :func:`score`, ties broken by the key's ranking.
 
 A request is never refused: some replica always takes it (the least loaded is never overloaded).
@@ -58,6 +60,9 @@ class Policy:
     balance_abs_threshold: float = 4.0
     # ...and is more than this many times the least loaded one's (SGLang: both must hold).
     balance_rel_threshold: float = 1.5
+    # An anonymous conversation's first request (no session id, no history: nothing cached yet, and
+    # maybe a one-off) spills by this absolute threshold instead (with the same relative one).
+    new_conversation_abs_threshold: float = 1.0
     # ...or when its KV cache is this full (new prefixes would evict the ones we want to keep).
     kv_cache_high: float = 0.95
 
@@ -86,9 +91,11 @@ def score(load: ReplicaLoad, use_metrics: bool = True) -> float:
     return max(float(load.in_flight), load.running + load.waiting + load.unseen) + load.waiting
 
 
-def overloaded(load: float, least: float, policy: Policy) -> bool:
-    """SGLang's imbalance test for one replica against the least-loaded one: both thresholds."""
-    return load - least > policy.balance_abs_threshold and load > policy.balance_rel_threshold * least
+def overloaded(load: float, least: float, policy: Policy, new: bool = False) -> bool:
+    """SGLang's imbalance test for one replica against the least-loaded one: both thresholds
+    (``new``: a conversation's first request, with the tighter absolute threshold)."""
+    absolute = policy.new_conversation_abs_threshold if new else policy.balance_abs_threshold
+    return load - least > absolute and load > policy.balance_rel_threshold * least
 
 
 def rendezvous_rank(ids: Sequence[str], key: str) -> list[str]:
@@ -101,8 +108,9 @@ def rendezvous_rank(ids: Sequence[str], key: str) -> list[str]:
 
 
 def decide(deployments: Sequence[D], load: Mapping[str, ReplicaLoad], affinity_key: str | None,
-           policy: Policy = Policy(), id_of: Callable[[D], str] = deployment_id) -> Choice[D]:
-    """The replica for one request, and the reason. ``load`` may lack replicas (no data: idle)."""
+           policy: Policy = Policy(), id_of: Callable[[D], str] = deployment_id, new: bool = False) -> Choice[D]:
+    """The replica for one request, and the reason. ``load`` may lack replicas (no data: idle).
+    ``new``: an anonymous conversation's first request (no earlier turn cached anywhere)."""
     if not deployments:
         raise ValueError("decide() needs at least one deployment")
     if len(deployments) == 1:
@@ -118,7 +126,7 @@ def decide(deployments: Sequence[D], load: Mapping[str, ReplicaLoad], affinity_k
     least = min(scores.values())
     if policy.affinity and affinity_key:
         for replica in order:
-            if not overloaded(scores[replica], least, policy) and not _kv_full(loads[replica], policy):
+            if not overloaded(scores[replica], least, policy, new) and not _kv_full(loads[replica], policy):
                 return Choice(by_id[replica], "affinity" if replica == ranking[0] else "spill")
     best = min(order, key=scores.__getitem__)  # min() keeps the first of equals: the ranking breaks ties
     return Choice(by_id[best], "least-load")

@@ -25,6 +25,7 @@ class RoutingConfig(BaseModel):
     # affinity yields only when its replica's load exceeds the least loaded one's by both of these
     balance_abs_threshold: float = Field(4.0, ge=0)  # ...more than this many requests
     balance_rel_threshold: float = Field(1.5, ge=1.0)  # ...and more than this many times
+    new_conversation_abs_threshold: float = Field(1.0, ge=0)  # a first turn (nothing cached yet) spills sooner
     kv_cache_high: float = Field(0.95, gt=0, le=1)  # ...or when its KV cache is this full
     scrape_interval_s: float = Field(1.0, gt=0, le=60)
     scrape_timeout_s: float = Field(1.0, gt=0, le=30)
@@ -43,7 +44,9 @@ class RoutingConfig(BaseModel):
 
     def policy(self) -> Policy:
         return Policy(affinity=self.affinity, balance_abs_threshold=self.balance_abs_threshold,
-                      balance_rel_threshold=self.balance_rel_threshold, kv_cache_high=self.kv_cache_high)
+                      balance_rel_threshold=self.balance_rel_threshold,
+                      new_conversation_abs_threshold=self.new_conversation_abs_threshold,
+                      kv_cache_high=self.kv_cache_high)
 
 
 def parse_routing(raw: dict[str, Any], where: str = "litellm_config.yaml") -> RoutingConfig:
