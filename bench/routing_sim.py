@@ -1,0 +1,569 @@
+"""Trace-driven simulator of N vLLM replicas behind each routing strategy, for 8-64 GPUs.
+
+    .venv/bin/python bench/routing_sim.py            # calibration + projections, ~30 s, pure Python
+
+What is modelled (one replica = one vLLM engine, continuous batching):
+
+* each engine step admits waiting requests (FCFS, up to ``max_seqs``), looks their prompt up in the
+  replica's **prefix cache** (16-token blocks, hash-chained like vLLM's, LRU eviction at a fixed
+  number of blocks; at least the last token is always computed), then spends a token budget on one
+  decode token per running request and prefill chunks of the *uncached* prompt tokens;
+* a step lasts ``t_step + t_prefill * prefill_tokens + t_decode * decoding_requests``; the first
+  token comes at the end of the step that finishes the prefill (TTFT adds the proxy's overhead);
+  vLLM's ``prefix_cache_queries`` / ``hits`` are counted the same way (prompt tokens / cached ones);
+* the router sees what the real one sees: its own in-flight counts at once, and vLLM's
+  running/waiting gauges scraped every ``scrape_s`` and ``lag_s`` old.
+
+Strategies: ``solv`` calls the real decision, :func:`solvstack.routing.choice.decide`, with the
+real key function (:func:`solvstack.routing.affinity.affinity_key` on the ``x-session-id``) and
+:class:`~solvstack.routing.choice.ReplicaLoad` built as the callback builds it. LiteLLM's options
+cannot be called outside its router, so they are re-implemented from its 1.106.2 source:
+``shuffle`` (uniform random), ``least-busy`` (fewest own in-flight, ties to the first deployment),
+``session_affinity`` (first request of a session shuffled, then pinned), ``deployment_affinity``
+(pinned per API key; one key for all traffic). ``oracle`` knows every replica's cache and exact
+queue: SGLang's cache-aware rule with a perfect radix tree (the replica holding the longest prefix
+unless over the same balance thresholds, else the shortest queue).
+
+Loads have the shapes of ``bench/routing.py`` (token counts of its prompts): chat (own system
+prompt per chat, turns re-send the history), agent (one long shared system prompt, steps append a
+tool call and a tool result), uniform (unique single prompts).
+
+1. **Calibration**: the real benchmark's closed loop (2 replicas, 4 sessions at once, turns back to
+   back), cost constants fitted on ``shuffle``'s three loads only; then every other strategy is
+   compared with the real run (``REAL``, from ``bench/routing.py --json``): TTFT p50 and hit rate.
+2. **Projection**: 8, 16, 64 replicas, sessions arriving as a Poisson process with think/tool time
+   between turns, at 50/70/90 % load (offered work, counted as if nothing were cached, over the
+   replicas' capacity).
+
+The last line: ``replicas=8 load=0.7 ttft_p50_speedup_vs_shuffle=<x> hit_rate_vs_oracle=<y>
+max_load_over_mean=<z>`` (solv on the chat load; a replica's load = requests running or waiting
+there, averaged over the run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import heapq
+import json
+import random
+import statistics
+import sys
+import time
+from collections import Counter, OrderedDict, deque
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
+from solvstack.routing.affinity import affinity_key  # noqa: E402
+from solvstack.routing.choice import Policy, ReplicaLoad, decide, overloaded  # noqa: E402
+
+BLOCK = 16
+STRATEGIES = ("shuffle", "least-busy", "session_affinity", "deployment_affinity", "solv", "oracle")
+LITELLM = ("shuffle", "least-busy", "session_affinity", "deployment_affinity")
+LOADS = ("chat", "agent", "uniform")
+
+
+# -- the replica ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Costs:
+    """One vLLM CPU replica of the dummy Llama (fitted in :func:`calibrate`)."""
+
+    t_step: float = 0.06  # s per engine step
+    t_prefill: float = 0.0025  # s per uncached prompt token
+    t_decode: float = 0.004  # s per decoding request per step
+    overhead: float = 0.08  # s the proxy and client add to every TTFT
+    budget: int = 2048  # tokens per step (chunked prefill)
+    max_seqs: int = 64
+    cache_blocks: int = 4096  # prefix cache per replica, in 16-token blocks
+
+
+class Prompt:
+    """A token sequence as segments (id, length) with its hash-chained full blocks, grown in place.
+    A block's identity is the chain of (segment, offset) pieces that fill it, as vLLM chains the
+    hashes of the token ids of every full block with its parent's."""
+
+    def __init__(self) -> None:
+        self.segments: list[tuple[int, int, int]] = []  # (id, start, end) in tokens
+        self.total = 0
+        self.blocks: list[int] = []
+        self._seg = 0  # first segment that reaches into the next block
+
+    def extend(self, seg: int, n: int) -> None:
+        self.segments.append((seg, self.total, self.total + n))
+        self.total += n
+        while (len(self.blocks) + 1) * BLOCK <= self.total:
+            lo = len(self.blocks) * BLOCK
+            hi = lo + BLOCK
+            while self.segments[self._seg][2] <= lo:
+                self._seg += 1
+            pieces = []
+            i = self._seg
+            while i < len(self.segments) and self.segments[i][1] < hi:
+                pieces.append((self.segments[i][0], lo - self.segments[i][1]))
+                i += 1
+            self.blocks.append(hash((self.blocks[-1] if self.blocks else 0, *pieces)))
+
+
+@dataclass
+class Request:
+    session: str
+    blocks: tuple[int, ...]
+    tokens: int
+    decode: int
+    arrival: float
+    on_done: Callable[[float], None]
+    new: bool = True  # an anonymous conversation's first request (no session id, no history)
+    replica: int = -1
+    prefill_left: int = 0
+    decode_left: int = 0
+    first_token: float = -1.0
+
+
+class Replica:
+    def __init__(self, costs: Costs) -> None:
+        self.c = costs
+        self.cache: OrderedDict[int, None] = OrderedDict()
+        self.waiting: deque[Request] = deque()
+        self.running: list[Request] = []
+        self.busy = False
+        self.hits = self.queries = 0
+        self.served = 0
+        self.busy_area = 0.0  # integral of (running + waiting) over time: the replica's load
+
+    def cached_tokens(self, blocks: tuple[int, ...], tokens: int, touch: bool = False) -> int:
+        n = 0
+        for b in blocks:
+            if b not in self.cache:
+                break
+            if touch:
+                self.cache.move_to_end(b)
+            n += 1
+        return min(n * BLOCK, tokens - 1)
+
+    def insert(self, blocks: tuple[int, ...]) -> None:
+        for b in blocks:
+            self.cache[b] = None
+            self.cache.move_to_end(b)
+        while len(self.cache) > self.c.cache_blocks:
+            self.cache.popitem(last=False)
+
+    def step(self, now: float) -> tuple[float, list[Request], list[Request]]:
+        """Run one engine step from ``now``: (its end, requests whose first token it makes, finished ones)."""
+        while self.waiting and len(self.running) < self.c.max_seqs:
+            r = self.waiting.popleft()
+            cached = self.cached_tokens(r.blocks, r.tokens, touch=True)
+            self.hits += cached
+            self.queries += r.tokens
+            r.prefill_left = r.tokens - cached
+            self.running.append(r)
+        budget = self.c.budget
+        decoding = [r for r in self.running if r.prefill_left == 0]
+        budget -= len(decoding)
+        prefilled, firsts = 0, []
+        for r in self.running:
+            if r.prefill_left and budget > 0:
+                take = min(r.prefill_left, budget)
+                r.prefill_left -= take
+                budget -= take
+                prefilled += take
+                if r.prefill_left == 0:
+                    firsts.append(r)
+        end = now + self.c.t_step + self.c.t_prefill * prefilled + self.c.t_decode * len(decoding)
+        done = []
+        for r in firsts:
+            r.first_token = end
+            r.decode_left = r.decode - 1
+            self.insert(r.blocks)
+        for r in decoding:
+            r.decode_left -= 1
+        for r in firsts + decoding:
+            if r.decode_left <= 0:
+                done.append(r)
+        if done:
+            ids = {id(r) for r in done}
+            self.running = [r for r in self.running if id(r) not in ids]
+        return end, firsts, done
+
+
+# -- routing ----------------------------------------------------------------------------------------
+@dataclass
+class Sample:
+    at: float
+    running: int
+    waiting: int
+
+
+class Router:
+    """One proxy in front of the replicas, deciding as ``strategy`` does."""
+
+    def __init__(self, strategy: str, replicas: list[Replica], rng: random.Random, policy: Policy,
+                 lag_s: float, stale_s: float = 5.0) -> None:
+        self.strategy, self.replicas, self.rng, self.policy = strategy, replicas, rng, policy
+        self.ids = [f"r{i}" for i in range(len(replicas))]
+        self.in_flight = [0] * len(replicas)
+        self.sent: list[deque[float]] = [deque() for _ in replicas]  # start times of own in-flight requests
+        self.samples: list[Sample | None] = [None] * len(replicas)
+        self.pins: dict[str, int] = {}
+        self.lag_s, self.stale_s = lag_s, stale_s
+        self.reasons: Counter[str] = Counter()
+
+    def scrape(self, now: float, history: list[list[Sample]]) -> None:
+        """vLLM's gauges as of ``now - lag_s`` (``history`` holds each replica's recent states)."""
+        for i, h in enumerate(history):
+            seen = [s for s in h if s.at <= now - self.lag_s]
+            if seen:
+                self.samples[i] = Sample(now, seen[-1].running, seen[-1].waiting)
+
+    def route(self, req: Request, now: float) -> int:
+        s = self.strategy
+        if s == "shuffle":
+            return self.rng.randrange(len(self.replicas))
+        if s == "least-busy":
+            return min(range(len(self.replicas)), key=self.in_flight.__getitem__)
+        if s in ("session_affinity", "deployment_affinity"):
+            pin = req.session if s == "session_affinity" else "the-one-api-key"
+            if pin not in self.pins:
+                self.pins[pin] = self.rng.randrange(len(self.replicas))
+            return self.pins[pin]
+        if s == "oracle":
+            return self._oracle(req)
+        return self._solv(req, now)
+
+    def _oracle(self, req: Request) -> int:
+        """SGLang's cache-aware rule with a perfect view: the replica holding the most of the prompt,
+        unless its true queue is over both balance thresholds against the shortest; else the shortest."""
+        queue = [len(r.running) + len(r.waiting) for r in self.replicas]
+        least = min(queue)
+        cached = [r.cached_tokens(req.blocks, req.tokens) for r in self.replicas]
+        ok = [i for i in range(len(self.replicas)) if not overloaded(queue[i], least, self.policy)]
+        best = max(ok, key=lambda i: (cached[i], -queue[i]))
+        return best if cached[best] > 0 else min(range(len(queue)), key=queue.__getitem__)
+
+    def _solv(self, req: Request, now: float) -> int:
+        loads = {}
+        for i, rid in enumerate(self.ids):
+            sample = self.samples[i]
+            if sample is None or now - sample.at > self.stale_s:
+                loads[rid] = ReplicaLoad(in_flight=self.in_flight[i])
+                continue
+            since = sample.at - self.lag_s
+            unseen = sum(1 for t in self.sent[i] if t > since)
+            loads[rid] = ReplicaLoad(in_flight=self.in_flight[i], unseen=unseen, running=sample.running,
+                                     waiting=sample.waiting)
+        key = affinity_key("sim", None, ("x-session-id", req.session)) if req.session else None
+        choice = decide(self.ids, loads, key, self.policy, id_of=lambda x: x, new=req.new)
+        self.reasons[choice.reason] += 1
+        return self.ids.index(choice.deployment)
+
+
+# -- loads ------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Shape:
+    """Token counts of ``bench/routing.py``'s default prompts (one token per word with the dummy
+    Llama's tokenizer, plus the salt, labels and chat template)."""
+
+    chat_system: int = 1512
+    chat_turn: int = 108
+    turns: int = 3
+    agent_system: int = 2012
+    agent_task: int = 58
+    agent_call: int = 14
+    agent_tool: int = 128
+    steps: int = 4
+    uniform: int = 1008
+    answer: int = 9  # 4 generated tokens, re-sent in the next turn with the template around them
+
+
+Turns = list[list[tuple[int, int]]]  # per turn, the (segment id, tokens) it appends
+
+
+def sessions(load: str, shape: Shape, n: int, tag: str, ids: Iterator[int]) -> list[tuple[str, Turns]]:
+    """``n`` sessions of ``load``: (session id, the segments each turn appends before it is sent)."""
+    out: list[tuple[str, Turns]] = []
+    shared = next(ids)
+    for i in range(n):
+        sid = f"{tag}-{load}-{i}"
+        if load == "chat":
+            turns: Turns = [[(next(ids), shape.chat_system), (next(ids), shape.chat_turn)]]
+            turns += [[(next(ids), shape.answer), (next(ids), shape.chat_turn)] for _ in range(shape.turns - 1)]
+        elif load == "agent":
+            turns = [[(shared, shape.agent_system), (next(ids), shape.agent_task)]]
+            turns += [[(next(ids), shape.agent_call), (next(ids), shape.agent_tool)] for _ in range(shape.steps - 1)]
+        else:
+            turns = [[(next(ids), shape.uniform)]]  # no session header: solv keys by the (unique) prompt
+        out.append((sid, turns))
+    return out
+
+
+# -- one simulated run ------------------------------------------------------------------------------
+@dataclass
+class Outcome:
+    ttft: list[float] = field(default_factory=list)
+    hits: int = 0
+    queries: int = 0
+    served: list[int] = field(default_factory=list)
+    load: list[float] = field(default_factory=list)  # time-averaged requests in each replica
+    reasons: Counter[str] = field(default_factory=Counter)
+
+    @property
+    def p50(self) -> float:
+        return statistics.median(self.ttft)
+
+    @property
+    def hit_rate(self) -> float:
+        return self.hits / self.queries if self.queries else 0.0
+
+    @property
+    def max_over_mean(self) -> float:
+        """The busiest replica's time-averaged load (requests running or waiting) over the mean."""
+        return max(self.load) / statistics.mean(self.load) if any(self.load) else 1.0
+
+
+def simulate(strategy: str, load: str, n_replicas: int, costs: Costs, shape: Shape, seed: int,
+             closed: tuple[int, int] | None = None, rate: float = 0.0, n_sessions: int = 0,
+             think_s: float = 0.0, policy: Policy | None = None, scrape_s: float = 1.0, lag_s: float = 0.0) -> Outcome:
+    """Closed loop ``closed=(sessions per round, rounds)`` with turns back to back (the real
+    benchmark), or open loop: ``n_sessions`` arriving at ``rate`` per second, ``think_s`` between turns."""
+    rng = random.Random(seed)
+    replicas = [Replica(costs) for _ in range(n_replicas)]
+    router = Router(strategy, replicas, random.Random(seed + 1), policy or Policy(), lag_s)
+    history: list[list[Sample]] = [[] for _ in replicas]
+    events: list[tuple[float, int, str, object]] = []
+    seq = iter(range(10**9))
+    ids = iter(range(1, 10**9))
+    out = Outcome()
+
+    def push(t: float, kind: str, payload: object) -> None:
+        heapq.heappush(events, (t, next(seq), kind, payload))
+
+    def start_session(t: float, sid: str, turns: Turns, after: Callable[[float], None]) -> None:
+        prompt = Prompt()
+
+        def turn(k: int, now: float) -> None:
+            for seg, n in turns[k]:
+                prompt.extend(seg, n)
+            last = k == len(turns) - 1
+
+            def done(end: float) -> None:
+                if last:
+                    after(end)
+                else:
+                    push(end + (rng.expovariate(1 / think_s) if think_s else 0.0), "call", lambda t2: turn(k + 1, t2))
+
+            new = k == 0 and load == "uniform"  # chats and agents name their session (x-session-id)
+            push(now, "send", Request(sid, tuple(prompt.blocks), prompt.total, shape.answer, now, done, new=new))
+
+        turn(0, t)
+
+    if closed is not None:
+        per_round, rounds = closed
+        plan = [sessions(load, shape, per_round, f"{seed}-{r}", ids) for r in range(rounds)]
+
+        def run_round(r: int, now: float) -> None:
+            if r >= rounds:
+                return
+            left = [len(plan[r])]
+
+            def finished(end: float) -> None:
+                left[0] -= 1
+                if left[0] == 0:
+                    push(end, "call", lambda t2: run_round(r + 1, t2))
+
+            for sid, turns in plan[r]:
+                start_session(now, sid, turns, finished)
+
+        run_round(0, 0.0)
+    else:
+        t = 0.0
+        for sid, turns in sessions(load, shape, n_sessions, str(seed), ids):
+            t += rng.expovariate(rate)
+            push(t, "call", lambda t2, sid=sid, turns=turns: start_session(t2, sid, turns, lambda end: None))
+    if strategy == "solv":
+        push(0.0, "scrape", None)
+
+    pending = [0]
+    while events:
+        now, _, kind, payload = heapq.heappop(events)
+        if kind == "call":
+            payload(now)  # type: ignore[operator]
+        elif kind == "send":
+            req: Request = payload  # type: ignore[assignment]
+            i = router.route(req, now)
+            req.replica = i
+            router.in_flight[i] += 1
+            router.sent[i].append(now)
+            replicas[i].waiting.append(req)
+            pending[0] += 1
+            if not replicas[i].busy:
+                replicas[i].busy = True
+                push(now, "step", i)
+        elif kind == "step":
+            i = payload  # type: ignore[assignment]
+            rep = replicas[i]
+            if not rep.waiting and not rep.running:
+                rep.busy = False
+                continue
+            queued = len(rep.running) + len(rep.waiting)
+            end, firsts, done = rep.step(now)
+            rep.busy_area += queued * (end - now)
+            history[i].append(Sample(end, len(rep.running), len(rep.waiting)))
+            if len(history[i]) > 64:
+                del history[i][:32]
+            for r in firsts:
+                out.ttft.append(r.first_token - r.arrival + costs.overhead)
+            for r in done:
+                router.in_flight[i] -= 1
+                router.sent[i].remove(r.arrival)
+                rep.served += 1
+                pending[0] -= 1
+                r.on_done(end + costs.overhead)
+            push(end, "step", i)
+        elif kind == "scrape":
+            router.scrape(now, history)
+            if pending[0] or any(k != "scrape" for _, _, k, _ in events):
+                push(now + scrape_s, "scrape", None)
+    out.hits = sum(r.hits for r in replicas)
+    out.queries = sum(r.queries for r in replicas)
+    out.served = [r.served for r in replicas]
+    out.load = [r.busy_area for r in replicas]
+    out.reasons = router.reasons
+    return out
+
+
+# -- calibration against the real benchmark ----------------------------------------------------------
+# bench/routing.py --json, 2 real vLLM CPU replicas (TTFT p50 in s, prefix hit rate); see docs/gpus.md.
+REAL: dict[str, dict[str, tuple[float, float]]] = {}
+BENCH_CLOSED = {"chat": (4, 2), "agent": (3, 2), "uniform": (4, 2)}  # sessions per round (all at once), rounds
+
+
+def closed_run(strategy: str, load: str, costs: Costs, shape: Shape, seeds: int = 8) -> tuple[float, float]:
+    """(TTFT p50, hit rate) of the real benchmark's closed loop, pooled over ``seeds`` runs."""
+    ttft: list[float] = []
+    hits = queries = 0
+    for seed in range(seeds):
+        o = simulate(strategy, load, 2, costs, shape, seed, closed=BENCH_CLOSED[load])
+        ttft += o.ttft
+        hits, queries = hits + o.hits, queries + o.queries
+    return statistics.median(ttft), hits / queries
+
+
+def calibrate(real: dict[str, dict[str, tuple[float, float]]], shape: Shape) -> Costs:
+    """Fit t_prefill, t_step and the overhead on shuffle's three loads (least squares on log TTFT p50)."""
+    best, best_err = Costs(), float("inf")
+    for t_prefill in (0.0015, 0.002, 0.0025, 0.003, 0.0035, 0.004, 0.005):
+        for t_step in (0.02, 0.05, 0.1, 0.15, 0.2, 0.3):
+            for overhead in (0.05, 0.15, 0.3):
+                c = replace(Costs(), t_prefill=t_prefill, t_step=t_step, overhead=overhead)
+                err = 0.0
+                for load in LOADS:
+                    sim, _ = closed_run("shuffle", load, c, shape, seeds=3)
+                    err += (sim / real[load]["shuffle"][0] - 1) ** 2
+                if err < best_err:
+                    best, best_err = c, err
+    return best
+
+
+def capacity_rate(costs: Costs, shape: Shape, load: str, n: int, rho: float) -> tuple[float, float]:
+    """Session arrival rate for load ``rho`` over ``n`` replicas, and requests per session."""
+    sess = sessions(load, shape, 1, "probe", iter(range(1, 10**6)))[0][1]
+    prompt, work = 0, 0.0
+    for segs in sess:
+        prompt += sum(n_ for _, n_ in segs)
+        work += costs.t_step + costs.t_prefill * prompt + costs.t_decode * shape.answer
+    return rho * n / work, len(sess)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--real", type=Path, default=Path(__file__).with_name("routing_real.json"),
+                        help="bench/routing.py --json output to calibrate on")
+    parser.add_argument("--replicas", default="8,16,64")
+    parser.add_argument("--loads", default="0.5,0.7,0.9")
+    parser.add_argument("--requests-per-replica", type=int, default=24)
+    parser.add_argument("--cache-tokens", type=int, default=8192, help="prefix cache per replica (projection)")
+    parser.add_argument("--lag-s", type=float, default=4.0, help="vLLM gauge lag in the projection")
+    parser.add_argument("--think-s", type=float, default=8.0, help="mean think/tool time between turns")
+    parser.add_argument("--balance-abs", type=float, default=None)
+    parser.add_argument("--balance-rel", type=float, default=None)
+    parser.add_argument("--new-abs", type=float, default=None)
+    parser.add_argument("--skip-calibration", action="store_true")
+    args = parser.parse_args()
+    started = time.perf_counter()
+    shape = Shape()
+    policy = Policy()
+    if args.balance_abs is not None:
+        policy = replace(policy, balance_abs_threshold=args.balance_abs)
+    if args.balance_rel is not None:
+        policy = replace(policy, balance_rel_threshold=args.balance_rel)
+    if args.new_abs is not None:
+        policy = replace(policy, new_conversation_abs_threshold=args.new_abs)
+
+    costs = Costs()
+    if not args.skip_calibration:
+        real = load_real(args.real)
+        costs = calibrate(real, shape)
+        print(f"calibrated on shuffle (real, {args.real.name}): t_prefill={costs.t_prefill * 1000:.2f} ms/token "
+              f"t_step={costs.t_step * 1000:.0f} ms overhead={costs.overhead * 1000:.0f} ms")
+        print("| load | strategy | real TTFT p50 | sim TTFT p50 | error | real hit rate | sim hit rate | error |")
+        print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+        worst = 0.0
+        for load in LOADS:
+            for strategy in (s for s in STRATEGIES if s in real[load]):
+                p50, hit = closed_run(strategy, load, costs, shape)
+                rp50, rhit = real[load][strategy]
+                e1 = p50 / rp50 - 1
+                e2 = (hit / rhit - 1) if rhit > 0.01 else 0.0
+                if load != "uniform" and strategy != "shuffle":
+                    worst = max(worst, abs(e1), abs(e2))
+                print(f"| {load} | {strategy} | {rp50:.2f} s | {p50:.2f} s | {e1:+.0%} | {rhit:.3f} | {hit:.3f} "
+                      f"| {e2:+.0%} |")
+        print(f"calibration: worst error outside the fitted cells (chat/agent, not shuffle) {worst:.0%} "
+              f"(target <= 20%)")
+
+    proj = replace(costs, cache_blocks=args.cache_tokens // BLOCK)
+    print(f"\nprojection: cache {args.cache_tokens} tokens/replica, vLLM gauges {args.lag_s:g} s late, "
+          f"think/tool time {args.think_s:g} s, {args.requests_per_replica} requests per replica, policy "
+          f"abs={policy.balance_abs_threshold:g} rel={policy.balance_rel_threshold:g}")
+    print("| replicas | load | workload | strategy | TTFT p50 | TTFT p99 | hit rate | max/mean load "
+          "| p50 vs shuffle |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    last = ""
+    for n in (int(x) for x in args.replicas.split(",")):
+        for rho in (float(x) for x in args.loads.split(",")):
+            for load in LOADS:
+                rate, per_session = capacity_rate(proj, shape, load, n, rho)
+                n_sessions = max(8, args.requests_per_replica * n // per_session)
+                res = {s: simulate(s, load, n, proj, shape, seed=7, rate=rate, n_sessions=n_sessions,
+                                   think_s=args.think_s if load != "uniform" else 0.0, policy=policy,
+                                   lag_s=args.lag_s) for s in STRATEGIES}
+                shuffle = res["shuffle"].p50
+                for s, o in res.items():
+                    name = f"**{s}**" if s == "solv" else s
+                    print(f"| {n} | {rho:.0%} | {load} | {name} | {o.p50:.2f} s | {pct(o.ttft, 99):.2f} s "
+                          f"| {o.hit_rate:.3f} | {o.max_over_mean:.2f} | {shuffle / o.p50:.2f}x |")
+                if n == 8 and abs(rho - 0.7) < 1e-9 and load == "chat":
+                    solv, oracle = res["solv"], res["oracle"]
+                    last = (f"replicas=8 load=0.7 ttft_p50_speedup_vs_shuffle={shuffle / solv.p50:.2f} "
+                            f"hit_rate_vs_oracle={solv.hit_rate / oracle.hit_rate:.2f} "
+                            f"max_load_over_mean={solv.max_over_mean:.2f}")
+    print(f"simulated in {time.perf_counter() - started:.0f} s")
+    if last:
+        print(last)
+
+
+def pct(xs: list[float], q: int) -> float:
+    return statistics.quantiles(xs, n=100, method="inclusive")[q - 1] if len(xs) > 1 else xs[0]
+
+
+def load_real(path: Path) -> dict[str, dict[str, tuple[float, float]]]:
+    raw = json.loads(path.read_text())
+    real: dict[str, dict[str, tuple[float, float]]] = {}
+    for name, r in raw.items():
+        load, strategy = name.split("/")
+        real.setdefault(load, {})[strategy] = (r["p50"], r["hit_rate"])
+    return real
+
+
+if __name__ == "__main__":
+    main()
