@@ -20,7 +20,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from solvstack.families import check_family
+from solvstack.families import check_family, family_names, parse_budgets
 from solvstack.levels import Level
 
 
@@ -62,6 +62,8 @@ class SolvConfig(Strict):
     classifier: ClassifierConfig = ClassifierConfig()
     # Extra families: name -> level -> params merged into the request, e.g. for a new model family.
     families: dict[str, dict[Level, dict[str, Any]]] = {}
+    # thinking_token_budget per family and level (vLLM), over the built-in ones; docs/thinking.md.
+    thinking_budgets: dict[str, dict[Level, int | None]] = {}
     # Optional escalation: level -> model group (e.g. HIGH -> a cloud group).
     escalate: dict[Level, str] = {}
     # Sections owned by other seams (retrieval, routing) are validated by their own models.
@@ -84,6 +86,21 @@ class SolvConfig(Strict):
     @classmethod
     def _escalate_keys(cls, v: object) -> object:
         return {Level.parse(k): g for k, g in v.items()} if isinstance(v, dict) else v
+
+    @field_validator("thinking_budgets", mode="before")
+    @classmethod
+    def _budgets(cls, v: object) -> object:
+        if not isinstance(v, dict):
+            return v
+        return {name: parse_budgets(t, f"thinking_budgets.{name}") for name, t in v.items()}
+
+    @model_validator(mode="after")
+    def _budget_families(self) -> SolvConfig:
+        for name in self.thinking_budgets:
+            valid = family_names(self.families)
+            if name not in valid:
+                raise ValueError(f"thinking_budgets: unknown family {name!r}; valid: {', '.join(valid)}")
+        return self
 
     @field_validator("families", mode="before")
     @classmethod
@@ -141,6 +158,8 @@ def model_families(raw: dict[str, Any], cfg: SolvConfig, where: str = "litellm_c
         name = info.get("solv_thinking", cfg.default_family)
         try:
             check_family(str(name), cfg.families)
+            if "solv_thinking_budget" in info:
+                parse_budgets(info["solv_thinking_budget"], "model_info.solv_thinking_budget")
         except ValueError as exc:
             raise ConfigError(f"{where}: model_list[{i}] ({entry.get('model_name')}): {exc}") from None
         out[str(entry.get("model_name"))] = str(name)
