@@ -24,10 +24,11 @@ from typing import Any, Protocol
 from litellm.integrations.custom_logger import CustomLogger
 
 from solvstack import metrics
+from solvstack.budgets import apply_thinking, drop_unhonoured_budget
 from solvstack.classify.base import Classifier, Conversation
 from solvstack.config import SolvConfig
 from solvstack.decide import Policy, decide
-from solvstack.families import apply_family, strip_client_thinking
+from solvstack.families import strip_client_thinking
 from solvstack.levels import Level
 from solvstack.messages import last_user_index
 from solvstack.streams import guard_stream
@@ -106,11 +107,11 @@ class ThinkingHook(CustomLogger):
         metadata = kwargs.get("metadata") or kwargs.get("litellm_metadata") or {}
         info = metadata.get(META_KEY) if isinstance(metadata, dict) else None
         if not info or info.get("thinking") in (None, "client"):
-            return None
+            return await drop_unhonoured_budget(kwargs)  # a client's own budget, where the server takes none
         model_info = metadata.get("model_info") or kwargs.get("model_info") or {}
         family = str(model_info.get("solv_thinking") or self.cfg.default_family)
         info["family"] = family
-        return apply_family(family, Level(info["thinking"]), kwargs, self.cfg.families)
+        return await apply_thinking(kwargs, family, Level(info["thinking"]), self.cfg, model_info)  # + budget
 
     # -- response -------------------------------------------------------------------------------
     async def async_post_call_response_headers_hook(
