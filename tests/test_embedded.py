@@ -78,7 +78,34 @@ def test_gpu_style_spec_env_wins(tmp_path: Path) -> None:
 def test_unknown_model_lists_valid_names() -> None:
     with pytest.raises(KeyError, match="valid names: smollm2-135m, gemma3-270m, dummy-llama"):
         get_model("llama-70b")
-    assert EMBEDDED_MODELS["dummy-llama"].vllm_args == ("--load-format", "dummy")
+    assert EMBEDDED_MODELS["dummy-llama"].vllm_args[:2] == ("--load-format", "dummy")
+
+
+@pytest.mark.parametrize("name", list(EMBEDDED_MODELS))
+def test_every_embedded_server_answers_tool_requests(name: str) -> None:
+    """Without these flags vLLM answers a `tools` request with 400 (issue 10, item 6)."""
+    args = EMBEDDED_MODELS[name].vllm_args
+    assert "--enable-auto-tool-choice" in args
+    assert args[args.index("--tool-call-parser") + 1] == "hermes"
+
+
+def test_smollm2_serves_its_template_with_thinking_off_by_default() -> None:
+    args = EMBEDDED_MODELS["smollm2-135m"].vllm_args
+    template = Path(args[args.index("--chat-template") + 1])
+    assert template.is_file() and "enable_thinking" in template.read_text()
+    assert args[args.index("--reasoning-parser") + 1] == "qwen3"
+    assert json.loads(args[args.index("--default-chat-template-kwargs") + 1]) == {"enable_thinking": False}
+
+
+@pytest.mark.parametrize("name", list(EMBEDDED_MODELS))
+def test_container_gets_the_catalogs_flags(name: str) -> None:
+    """docker/Dockerfile splices `python -m solvstack.embedded.catalog NAME` into the shell command."""
+    import subprocess
+
+    out = subprocess.run([sys.executable, "-m", "solvstack.embedded.catalog", name], capture_output=True, text=True,
+                         check=True).stdout
+    assert tuple(out.split()) == EMBEDDED_MODELS[name].vllm_args  # no arg may hold a space
+    assert "solvstack.embedded.catalog" in (Path(__file__).parents[1] / "docker" / "Dockerfile").read_text()
 
 
 # --- process lifecycle -------------------------------------------------------------------------
