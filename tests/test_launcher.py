@@ -180,3 +180,57 @@ def test_supervisor_starts_each_pinned_server_and_stops_all_when_one_dies(tmp_pa
             sup.check()  # a dead server is reported, never restarted behind your back
     assert servers[1].poll() is not None  # leaving the supervisor stopped the other one too
     assert load_deployments(tmp_path / "vllm")  # the declarations round-trip through YAML
+
+
+# -- reasoning and tool-call parsers per family (issue 11 item 2, issue 10 item 6) ----------------
+def flag(args: tuple[str, ...], name: str) -> str | None:
+    return args[args.index(name) + 1] if name in args else None
+
+
+@pytest.mark.parametrize(("family", "reasoning", "tools"), [
+    ("qwen3", "qwen3", "hermes"),
+    ("deepseek-v3.1", "deepseek_v3", "deepseek_v31"),
+    ("granite", "granite", "granite"),
+    ("gpt-oss", "openai_gptoss", "openai"),
+])
+def test_each_family_starts_with_its_parsers(family, reasoning, tools):
+    (planned,) = plan_launch([dep("a", [0], 8010, thinking=family)], list_gpus(h100s(1)), in_use=never_in_use).servers
+    args = planned.spec.args
+    assert flag(args, "--reasoning-parser") == reasoning
+    assert flag(args, "--tool-call-parser") == tools and "--enable-auto-tool-choice" in args
+
+
+def test_deepseek_gets_its_think_markers_for_budgets():
+    """vLLM's deepseek_v3 parser picks its mode per request, so the budget needs the markers given."""
+    (planned,) = plan_launch([dep("a", [0], 8010, thinking="deepseek-v3.1")], list_gpus(h100s(1)),
+                             in_use=never_in_use).servers
+    config = json.loads(flag(planned.spec.args, "--reasoning-config") or "{}")
+    assert config == {"reasoning_start_str": "<think>", "reasoning_end_str": "</think>"}
+
+
+def test_declared_parsers_replace_the_familys_and_none_drops_them():
+    plan = plan_launch([dep("a", [0], 8010, thinking="qwen3", tool_call_parser="qwen3_coder"),
+                        dep("b", [1], 8011, thinking="qwen3", reasoning_parser="none", tool_call_parser="none")],
+                       list_gpus(h100s(2)), in_use=never_in_use)
+    a, b = (p.spec.args for p in plan.servers)
+    assert flag(a, "--tool-call-parser") == "qwen3_coder" and flag(a, "--reasoning-parser") == "qwen3"
+    assert "--reasoning-parser" not in b and "--enable-auto-tool-choice" not in b
+    assert plan.notes == []  # "none" is a choice, not an oversight
+
+
+def test_a_family_without_a_tool_format_says_how_to_get_tools():
+    plan = plan_launch([dep("r1", [0], 8010, thinking="always-on")], list_gpus(h100s(1)), in_use=never_in_use)
+    assert flag(plan.servers[0].spec.args, "--reasoning-parser") == "deepseek_r1"
+    assert len(plan.notes) == 1 and "vllm/r1.yaml: no tool-call parser" in plan.notes[0]
+    assert "tool_call_parser:" in plan.notes[0]
+
+
+def test_unknown_parser_names_are_refused_with_vllms_names():
+    with pytest.raises(ValueError) as err:
+        dep("a", [0], 8010, tool_call_parser="hermes2")
+    assert "unknown vLLM tool-call parser 'hermes2'" in str(err.value) and "hermes, hf" in str(err.value)
+
+
+def test_parser_flags_in_args_are_refused():
+    with pytest.raises(ValueError, match="'--tool-call-parser' is set by the field 'tool_call_parser'"):
+        dep("a", [0], 8010, args=["--tool-call-parser", "hermes"])

@@ -9,7 +9,10 @@ proxy's ``model_list`` must say about it; :func:`check_model_list` keeps the two
     model_group: qwen3-8b         # model_name clients ask for (default: served_name)
     gpus: [0]                     # indices or UUIDs (GPU-...); [] = vLLM CPU
     port: 8010
-    thinking: qwen3               # the thinking family (solvstack.families)
+    thinking: qwen3               # the thinking family (solvstack.families): also picks vLLM's
+                                  # --reasoning-parser and --tool-call-parser (override below)
+    # reasoning_parser: qwen3     # vLLM 0.32 names; "none" starts without one
+    # tool_call_parser: hermes    # (--enable-auto-tool-choice comes with it)
 
 A file with everything commented out declares nothing. Every error names the file, the field and
 the fix; ``solv check`` runs the same checks.
@@ -26,7 +29,13 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from solvstack.config import ConfigError
-from solvstack.families import BUILTIN_FAMILIES
+from solvstack.families import (
+    BUILTIN_FAMILIES,
+    VLLM_REASONING_PARSERS,
+    VLLM_SERVER_FLAGS,
+    VLLM_TOOL_PARSERS,
+    ServerFlags,
+)
 
 DEFAULT_DIR = Path("vllm")
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "0.0.0.0"})
@@ -35,7 +44,9 @@ _UUID = re.compile(r"^(GPU|MIG)-[0-9a-fA-F-]{8,}$")
 # vLLM flags the declaration owns: an extra arg repeating one would silently fight it.
 _OWNED_FLAGS = {"--model": "model", "--served-model-name": "served_name", "--port": "port", "--host": "host",
                 "--tensor-parallel-size": "tensor_parallel_size", "-tp": "tensor_parallel_size",
-                "--gpu-memory-utilization": "gpu_memory_utilization", "--max-model-len": "max_model_len"}
+                "--gpu-memory-utilization": "gpu_memory_utilization", "--max-model-len": "max_model_len",
+                "--reasoning-parser": "reasoning_parser", "--reasoning-config": "reasoning_parser",
+                "--tool-call-parser": "tool_call_parser", "--enable-auto-tool-choice": "tool_call_parser"}
 
 
 class DeploymentError(ConfigError):
@@ -60,6 +71,8 @@ class Deployment(BaseModel):
     args: list[str] = []
     env: dict[str, str] = {}
     thinking: str = "none"
+    reasoning_parser: str | None = None  # None: the family's (families.VLLM_SERVER_FLAGS); "none": without
+    tool_call_parser: str | None = None  # None: the family's; "none": without (tools requests then get 400)
     fallback: bool = False  # CPU only: start just when no GPU deployment can start (the embedded default)
 
     @field_validator("gpus")
@@ -80,6 +93,16 @@ class Deployment(BaseModel):
             raise ValueError(f"unknown thinking family {v!r}; valid: {', '.join(sorted(BUILTIN_FAMILIES))}")
         return v
 
+    @field_validator("reasoning_parser")
+    @classmethod
+    def _reasoning_parser(cls, v: str | None) -> str | None:
+        return _parser_name(v, VLLM_REASONING_PARSERS, "reasoning parser")
+
+    @field_validator("tool_call_parser")
+    @classmethod
+    def _tool_call_parser(cls, v: str | None) -> str | None:
+        return _parser_name(v, VLLM_TOOL_PARSERS, "tool-call parser")
+
     @field_validator("args")
     @classmethod
     def _no_owned_flags(cls, v: list[str]) -> list[str]:
@@ -97,6 +120,12 @@ class Deployment(BaseModel):
         if self.fallback and (self.gpus or self.remote):
             raise ValueError("fallback: true is for a local CPU deployment (gpus: []) only")
         return self
+
+    @property
+    def server_flags(self) -> list[str]:
+        """vLLM flags for reasoning (budgets, ``reasoning_content``) and tool calls, from the family
+        unless declared: ``--reasoning-parser ... --enable-auto-tool-choice --tool-call-parser ...``."""
+        return VLLM_SERVER_FLAGS.get(self.thinking, ServerFlags()).args(self.tool_call_parser, self.reasoning_parser)
 
     @property
     def group(self) -> str:
@@ -123,6 +152,12 @@ class Deployment(BaseModel):
     def embedded_model(self) -> str | None:
         """``<name>`` for ``model: embedded:<name>`` (a model solv prepares), else None."""
         return self.model.removeprefix(EMBEDDED_PREFIX) if self.model.startswith(EMBEDDED_PREFIX) else None
+
+
+def _parser_name(value: str | None, valid: frozenset[str], what: str) -> str | None:
+    if value is None or value == "none" or value in valid:
+        return value
+    raise ValueError(f"unknown vLLM {what} {value!r}; vLLM 0.32 has: {', '.join(sorted(valid))} (or none)")
 
 
 def load_deployment(path: Path) -> Deployment | None:

@@ -68,6 +68,9 @@ def plan_launch(deployments: list[Deployment], gpus: list[Gpu] | None, *, no_gpu
     resolved = {d.name: resolve_gpus(d, gpus) for d in wanted}
     _check_overlap(resolved)
     _check_ports(wanted, in_use)
+    notes += [f"vllm/{d.name}.yaml: no tool-call parser for family {d.thinking!r}, so `tools` requests get 400 "
+              f"from it; set tool_call_parser: (hermes, llama3_json, mistral, ...; docs/thinking.md)"
+              for d in wanted if "--tool-call-parser" not in d.server_flags and d.tool_call_parser != "none"]
     return LaunchPlan([Planned(d, resolved[d.name], gpu_spec(d, resolved[d.name])) for d in wanted], notes)
 
 
@@ -107,14 +110,16 @@ def _check_ports(deployments: list[Deployment], in_use: Callable[[str, int], boo
 
 
 def gpu_spec(d: Deployment, uuids: tuple[str, ...]) -> BackendSpec:
-    """The VllmServer spec: pinned by UUID, the declared knobs as vLLM flags, the model from the hub
+    """The VllmServer spec: pinned by UUID, the declared knobs as vLLM flags (the family's reasoning and
+    tool-call parsers included), the model from the hub
     unless HF_HUB_OFFLINE is set (GPU models are real downloads, unlike the embedded ones)."""
     args = ["--tensor-parallel-size", str(d.tp), "--gpu-memory-utilization", str(d.gpu_memory_utilization)]
     if d.max_model_len:
         args += ["--max-model-len", str(d.max_model_len)]
     env = {"CUDA_VISIBLE_DEVICES": ",".join(uuids), "HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE", "0"),
            **d.env}
-    return BackendSpec(Path(d.model), d.served_name, d.port, host=d.host, args=(*args, *d.args), env=env)
+    return BackendSpec(Path(d.model), d.served_name, d.port, host=d.host, args=(*args, *d.server_flags, *d.args),
+                       env=env)
 
 
 def gpu_backends(config: Path, echo: Callable[[str], None], nvml: Any = None) -> list[BackendSpec] | None:
