@@ -10,6 +10,10 @@ LiteLLM's with no second port::
     solv_classifier_latency_seconds{source}                 time the classifier cascade took
     solv_replica_requests_total{model_group, replica, api_base, level, outcome}
                                                             per deployment attempt (success/failure)
+    solv_completion_tokens_total{level, model_group}        completion tokens the backend reported, by the
+    solv_reasoning_tokens_total{level, model_group}         thinking level applied (``client``: the client's own);
+    solv_answers_total{level, model_group}                  reasoning = usage.completion_tokens_details; answers
+                                                            counts the answers whose usage was read
 
 Two feeders: :func:`record_decision` (called by the hook where it logs its decision) and
 :class:`ReplicaLogger` (a LiteLLM callback, entry file ``plugins/solv_metrics.py``), which sees the
@@ -68,6 +72,12 @@ class SolvMetrics:
         self.replica_requests = Counter("solv_replica_requests",
                                         "Deployment attempts per replica, with the solv level of the request",
                                         ["model_group", "replica", "api_base", "level", "outcome"], registry=reg)
+        self.completion_tokens = Counter("solv_completion_tokens", "Completion tokens (reasoning included) by the "
+                                         "thinking level applied", ["level", "model_group"], registry=reg)
+        self.reasoning_tokens = Counter("solv_reasoning_tokens", "Reasoning tokens by the thinking level applied",
+                                        ["level", "model_group"], registry=reg)
+        self.answers = Counter("solv_answers", "Answers whose token usage was counted, by the thinking level applied",
+                               ["level", "model_group"], registry=reg)
 
     def record_decision(self, info: Mapping[str, Any]) -> None:
         """Count one decision (the hook's ``info`` dict: level, source, thinking, ms, search, ...)."""
@@ -85,6 +95,28 @@ class SolvMetrics:
                                      replica=_label(deployment.get("model_id")),
                                      api_base=_label(deployment.get("api_base"), 128),
                                      level=_label(level), outcome=outcome).inc()
+
+
+    def record_tokens(self, level: object, model_group: object, usage: Any) -> None:
+        """Count the completion and reasoning tokens of one answer (``usage`` as the backend reported it)."""
+        completion, reasoning = usage_tokens(usage)
+        labels = {"level": _label(level), "model_group": _label(model_group)}
+        self.completion_tokens.labels(**labels).inc(completion)
+        self.reasoning_tokens.labels(**labels).inc(reasoning)
+        self.answers.labels(**labels).inc()
+
+
+def usage_tokens(usage: Any) -> tuple[int, int]:
+    """``(completion_tokens, reasoning_tokens)`` of a usage object or dict; 0 for what is missing."""
+    def get(obj: Any, key: str) -> Any:
+        return obj.get(key) if isinstance(obj, Mapping) else getattr(obj, key, None)
+
+    def count(value: Any) -> int:
+        return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
+
+    details = get(usage, "completion_tokens_details") if usage is not None else None
+    reasoning = get(details, "reasoning_tokens") if details is not None else None
+    return count(get(usage, "completion_tokens") if usage is not None else None), count(reasoning)
 
 
 def _seconds(ms: object) -> float:
@@ -144,6 +176,14 @@ class ReplicaLogger(CustomLogger):
 
     async def async_log_success_event(self, kwargs: Any, response_obj: Any, start_time: Any, end_time: Any) -> None:
         self._record(kwargs, "success")
+        try:
+            usage = response_obj.get("usage") if isinstance(response_obj, Mapping) else getattr(response_obj, "usage",
+                                                                                                None)
+            info = solv_info(kwargs) if isinstance(kwargs, Mapping) else {}
+            if usage is not None and info:
+                self.metrics.record_tokens(info.get("thinking"), deployment_of(kwargs).get("model_group"), usage)
+        except Exception:
+            log.exception("solv metrics: could not record tokens")
 
     async def async_post_call_failure_deployment_hook(self, request_data: Any, exception: Exception,
                                                       call_type: Any, fallback_depth: int | None = None) -> None:
