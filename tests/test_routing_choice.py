@@ -62,7 +62,7 @@ def test_affinity_holds_under_small_imbalance():
 
 def test_affinity_spills_when_its_replica_is_overloaded():
     key = key_for("a")
-    load = {"a": ReplicaLoad(running=4, waiting=1), "b": IDLE}  # score 6 vs 0: over both thresholds
+    load = {"a": ReplicaLoad(running=6, waiting=2), "b": IDLE}  # score 10 vs 0: over both thresholds
     choice = decide([A, B], load, key)
     assert ids([choice.deployment]) == ["b"] and choice.reason == "spill"
 
@@ -164,8 +164,8 @@ def test_inflight_counts_retries_once_and_expires():
 
 @pytest.mark.parametrize(("a", "b", "reason"), [
     (1, 0, "affinity"),    # low load: a chat stays put
-    (4, 0, "affinity"),    # 4 more than the idle replica: not more than balance_abs_threshold (4)
-    (5, 0, "spill"),       # 5 more, and more than 1.5x: both thresholds crossed
+    (8, 0, "affinity"),    # 8 more than the idle replica: not more than balance_abs_threshold (8)
+    (9, 0, "spill"),       # 9 more, and more than 1.5x: both thresholds crossed
     (60, 40, "affinity"),  # busy GPUs: 20 more, but 1.5x 40 is 60: within the relative bound
     (70, 40, "spill"),
 ])

@@ -18,7 +18,7 @@ def raw(routing: dict, groups: tuple[str, ...] = ("qwen",)) -> dict:
 def test_defaults():
     cfg = parse_routing({"model_list": []})
     assert cfg == RoutingConfig()
-    assert (cfg.affinity, cfg.balance_abs_threshold, cfg.balance_rel_threshold) == (True, 4.0, 1.5)
+    assert (cfg.affinity, cfg.balance_abs_threshold, cfg.balance_rel_threshold) == (True, 8.0, 1.5)
     assert (cfg.scrape_interval_s, cfg.stale_after_s, cfg.metrics_lag_s) == (1.0, 5.0, 0.0)
 
 

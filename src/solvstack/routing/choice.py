@@ -57,7 +57,7 @@ class Policy:
     affinity: bool = True
     # A key's replica is overloaded (and the request spills) only when its load exceeds the least
     # loaded replica's by more than this many requests...
-    balance_abs_threshold: float = 4.0
+    balance_abs_threshold: float = 8.0
     # ...and is more than this many times the least loaded one's (SGLang: both must hold).
     balance_rel_threshold: float = 1.5
     # An anonymous conversation's first request (no session id, no history: nothing cached yet, and

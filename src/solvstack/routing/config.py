@@ -23,7 +23,7 @@ class RoutingConfig(BaseModel):
     model_groups: list[str] = []  # groups to route; empty = every group with more than one deployment
     affinity: bool = True  # keep a conversation on the replica that holds its prefix
     # affinity yields only when its replica's load exceeds the least loaded one's by both of these
-    balance_abs_threshold: float = Field(4.0, ge=0)  # ...more than this many requests
+    balance_abs_threshold: float = Field(8.0, ge=0)  # ...more than this many requests
     balance_rel_threshold: float = Field(1.5, ge=1.0)  # ...and more than this many times
     new_conversation_abs_threshold: float = Field(1.0, ge=0)  # a first turn (nothing cached yet) spills sooner
     kv_cache_high: float = Field(0.95, gt=0, le=1)  # ...or when its KV cache is this full
