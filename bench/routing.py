@@ -1,6 +1,6 @@
 """Routing between two REAL vLLM CPU replicas: the solv filter against LiteLLM 1.106.2's own options.
 
-    .venv/bin/python bench/routing.py [--rounds 2] [--chats 8] [--agents 6] [--uniform 8] [--json out.json]
+    .venv/bin/python bench/routing.py [--rounds 4] [--chats 16] [--agents 12] [--uniform 16] [--json out.json]
 
 Two dummy-Llama replicas (real vLLM engine, scheduler and prefix cache; random weights), one core
 each, and one proxy per strategy stay up for the whole run; the strategies take turns in
@@ -32,7 +32,9 @@ per-strategy salt, so no strategy profits from another's cache.
 
 Measured through the proxy with streaming: TTFT (first content chunk) p50/p99, requests/s, the
 prefix-cache hit rate from vLLM's own counters (``vllm:prefix_cache_hits`` / ``_queries``, deltas),
-and requests per replica (LiteLLM's ``x-litellm-model-id`` response header). Ratios: shuffle's
+requests per replica (LiteLLM's ``x-litellm-model-id`` response header), and vLLM's own mean TTFT
+(``vllm:time_to_first_token_seconds``: inside the engine, without the proxies and the client that
+share the two cores with it). Ratios: shuffle's
 TTFT p50 / the strategy's (>1 = faster than shuffle), and for solv the best LiteLLM option's TTFT
 p50 / solv's (>1 = solv faster). The last line (chat load):
 ``ttft_p50_speedup_vs_shuffle=<x> prefix_hit_rate=<solv> prefix_hit_rate_shuffle=<y> ttft_p50_vs_best_litellm=<z>``.
@@ -86,6 +88,8 @@ class Result:
     wall_s: float = 0.0
     hits: float = 0.0
     queries: float = 0.0
+    engine_ttft_s: float = 0.0  # vLLM's own TTFT histogram: sum and count
+    engine_n: float = 0.0
     replicas: Counter[str] = field(default_factory=Counter)
 
     def add(self, other: Result) -> None:
@@ -93,6 +97,8 @@ class Result:
         self.wall_s += other.wall_s
         self.hits += other.hits
         self.queries += other.queries
+        self.engine_ttft_s += other.engine_ttft_s
+        self.engine_n += other.engine_n
         self.replicas.update(other.replicas)
 
     @property
@@ -102,6 +108,11 @@ class Result:
     @property
     def hit_rate(self) -> float:
         return self.hits / self.queries if self.queries else 0.0
+
+    @property
+    def engine_ttft(self) -> float:
+        """Mean TTFT inside vLLM (without the proxy and the client, which share the cores here)."""
+        return self.engine_ttft_s / self.engine_n if self.engine_n else 0.0
 
     @property
     def p50(self) -> float:
@@ -196,25 +207,36 @@ async def uniform(client: httpx.AsyncClient, args: argparse.Namespace, salt: str
 WORKLOADS = {"chat": chat, "agent": agent, "uniform": uniform}
 
 
-def cache_counters(servers: list[VllmServer]) -> tuple[float, float]:
-    hits = queries = 0.0
+_TTFT = re.compile(r"^vllm:time_to_first_token_seconds_(sum|count)\{[^}]*\} (\S+)$", re.M)
+
+
+def counters(servers: list[VllmServer]) -> tuple[float, float, float, float]:
+    """Summed over the replicas: prefix-cache hits and queries (tokens), and vLLM's own TTFT
+    histogram sum and count (time from vLLM receiving a request to its first token)."""
+    hits = queries = ttft_sum = ttft_count = 0.0
     for s in servers:
-        m = parse_metrics(httpx.get(s.base_url[:-3] + "/metrics", timeout=10).text, 0)
+        text = httpx.get(s.base_url[:-3] + "/metrics", timeout=10).text
+        m = parse_metrics(text, 0)
         if m is not None:
             hits, queries = hits + (m.prefix_hits or 0.0), queries + (m.prefix_queries or 0.0)
-    return hits, queries
+        for kind, value in _TTFT.findall(text):
+            if kind == "sum":
+                ttft_sum += float(value)
+            else:
+                ttft_count += float(value)
+    return hits, queries, ttft_sum, ttft_count
 
 
 async def measure(url: str, workload: Any, args: argparse.Namespace, salt: str, servers: list[VllmServer]) -> Result:
     res = Result()
-    h0, q0 = cache_counters(servers)
+    before = counters(servers)
     headers = {"Authorization": f"Bearer {MASTER_KEY}"}
     async with httpx.AsyncClient(base_url=url, headers=headers, timeout=600) as client:
         start = time.perf_counter()
         await workload(client, args, salt, res)
         res.wall_s = time.perf_counter() - start
-    h1, q1 = cache_counters(servers)
-    res.hits, res.queries = h1 - h0, q1 - q0
+    after = counters(servers)
+    res.hits, res.queries, res.engine_ttft_s, res.engine_n = (a - b for a, b in zip(after, before, strict=True))
     return res
 
 
@@ -227,7 +249,7 @@ def route_reasons(log: Path) -> dict[str, int]:
 
 def table(results: dict[tuple[str, str], Result], strategies: tuple[str, ...]) -> list[str]:
     lines = ["| load | strategy | n | TTFT p50 | TTFT p99 | req/s | prefix hit rate | requests per replica "
-             "| p50 vs shuffle |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
+             "| p50 vs shuffle | vLLM's mean TTFT |", "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]
     for load in LOADS:
         shuffle = results[(load, "shuffle")]
         for strategy in strategies:
@@ -236,7 +258,7 @@ def table(results: dict[tuple[str, str], Result], strategies: tuple[str, ...]) -
             hit = f"{r.hit_rate:.3f}" if load != "uniform" else f"({r.hit_rate:.3f})"
             name = f"**{strategy}**" if strategy == "solv" else strategy
             lines.append(f"| {load} | {name} | {len(r.ttft)} | {r.p50:.2f} s | {pct(r.ttft, 99):.2f} s | {r.rps:.2f} "
-                         f"| {hit} | {split} | {shuffle.p50 / r.p50:.2f}x |")
+                         f"| {hit} | {split} | {shuffle.p50 / r.p50:.2f}x | {r.engine_ttft:.2f} s |")
     return lines
 
 
@@ -261,18 +283,18 @@ def start_replicas(args: argparse.Namespace, logs: Path) -> list[VllmServer]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--chats", type=int, default=8)
+    parser.add_argument("--chats", type=int, default=16)
     parser.add_argument("--turns", type=int, default=3)
     parser.add_argument("--system-words", type=int, default=1500)
     parser.add_argument("--turn-words", type=int, default=100)
-    parser.add_argument("--agents", type=int, default=6)
+    parser.add_argument("--agents", type=int, default=12)
     parser.add_argument("--steps", type=int, default=4)
     parser.add_argument("--agent-system-words", type=int, default=2000)
     parser.add_argument("--tool-words", type=int, default=120)
-    parser.add_argument("--uniform", type=int, default=8)
+    parser.add_argument("--uniform", type=int, default=16)
     parser.add_argument("--uniform-words", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=4)
-    parser.add_argument("--rounds", type=int, default=2, help="strategies alternate per round, so drift hits all")
+    parser.add_argument("--rounds", type=int, default=4, help="strategies alternate per round, so drift hits all")
     parser.add_argument("--strategies", default=",".join(STRATEGIES), help="comma-separated subset")
     parser.add_argument("--routing", default="{}",
                         help='JSON overriding solv.routing keys, e.g. \'{"balance_abs_threshold": 2}\'')
@@ -297,7 +319,8 @@ def main() -> None:
                         res = asyncio.run(measure(proxies[strategy].url, WORKLOADS[load], per_round, salt, servers))
                         results[(load, strategy)].add(res)
                         print(f"round {r} {strategy:<19} {load:<7} n={len(res.ttft)} ttft_p50={res.p50:.2f}s "
-                              f"hit={res.hit_rate:.3f} replicas={dict(res.replicas)}", flush=True)
+                              f"vllm_ttft={res.engine_ttft:.2f}s hit={res.hit_rate:.3f} replicas={dict(res.replicas)}",
+                              flush=True)
             print(f"solv routes: {route_reasons(Path(proxies['solv'].log_path))}", flush=True)
         finally:
             for proxy in proxies.values():
@@ -315,12 +338,14 @@ def summarize(results: dict[tuple[str, str], Result], strategies: tuple[str, ...
         solv, b, shuffle = results[(load, "solv")], results[(load, best)], results[(load, "shuffle")]
         print(f"{load}: solv ttft_p50 {solv.p50:.2f}s; vs shuffle {shuffle.p50 / solv.p50:.2f}x; "
               f"vs best LiteLLM ({best}, {b.p50:.2f}s) {b.p50 / solv.p50:.2f}x; "
-              f"req/s vs best {solv.rps / b.rps:.2f}x; hit rate {solv.hit_rate:.3f} vs shuffle {shuffle.hit_rate:.3f}")
+              f"req/s vs best {solv.rps / b.rps:.2f}x; hit rate {solv.hit_rate:.3f} vs shuffle {shuffle.hit_rate:.3f}; "
+              f"vLLM's mean TTFT {solv.engine_ttft:.2f}s vs shuffle {shuffle.engine_ttft:.2f}s, best LiteLLM "
+              f"{min(results[(load, s)].engine_ttft for s in LITELLM if (load, s) in results):.2f}s")
     if json_path:
         json_path.write_text(json.dumps({f"{load}/{s}": {"ttft": r.ttft, "wall_s": r.wall_s, "hits": r.hits,
                                                          "queries": r.queries, "replicas": dict(r.replicas),
                                                          "p50": r.p50, "p99": pct(r.ttft, 99), "rps": r.rps,
-                                                         "hit_rate": r.hit_rate}
+                                                         "hit_rate": r.hit_rate, "engine_ttft": r.engine_ttft}
                                          for (load, s), r in results.items()}, indent=1))
     solv, shuffle = results[("chat", "solv")], results[("chat", "shuffle")]
     top = results[("chat", best_litellm(results, "chat"))]
