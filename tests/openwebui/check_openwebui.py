@@ -6,18 +6,21 @@ own venv (~7 GB with torch, ``.venv-openwebui``) and Debian's ``chromium``.
 Open WebUI runs with its background tasks as users have them: its defaults (title, tags and follow-up
 generation on). Search-query generation fires only with web search in "legacy" function calling, and
 autocomplete only with both the admin switch and the user's "Prompt Autocompletion" setting on (both
-off by default), so a default chat sends neither: after the browser chat, the check asks Open WebUI's own
-task API (what its frontend calls for those features) for them and for the image-prompt, emoji and MoA
-tasks on the same chat, so Open WebUI builds and sends those requests too. A
-recording relay (:mod:`tests.openwebui.relay`) sits between Open WebUI and the proxy and keeps every
-request exactly as Open WebUI sent it, with the proxy's ``x-solv-*`` decision headers; the recording
-backend behind the proxy (answering each task with the JSON Open WebUI expects, :mod:`.owui_tasks`) sees
-what the proxy forwarded, and a SearXNG-speaking stub records every web search the proxy ran.
+off by default), so a default chat sends neither: after the browser chat, the check asks Open WebUI's
+own task API (what its frontend calls for those features) for them and for the image-prompt, emoji and
+MoA tasks on the same chat, so Open WebUI builds and sends those requests too.
 
-The chat asks something current (a search question for the classifier); the background tasks carry
-the same question inside their chat history and must get level NO (thinking off on the qwen3-family
-deployment) and no search. Open WebUI sends a new chat's title request together with the answer, then
-follow-ups and tags once the answer is done (``main.py``, ``utils/middleware.py`` of 0.12.4).
+A recording relay (:mod:`tests.openwebui.relay`) sits between Open WebUI and the proxy and keeps every
+request exactly as Open WebUI sent it, with the proxy's ``x-solv-*`` decision headers; the recording
+backend behind the proxy (answering each task with the JSON Open WebUI expects, :mod:`.owui_tasks`)
+sees what the proxy forwarded, and a SearXNG-speaking stub records every web search the proxy ran.
+
+The chat has three messages (``TURNS``): a current question with no command (the classifier decides),
+a ``/search`` follow-up (one search, the command stripped from the query) and a ``/no_think`` one. The
+background tasks carry those words, commands included, inside their chat history and must get level NO
+(thinking off on the qwen3-family deployment) and no search. Open WebUI sends a new chat's title request
+together with the first answer, tags after it, and follow-ups after every answer (``main.py``,
+``utils/middleware.py`` of 0.12.4).
 
 Artifacts in test-artifacts/: the screenshot, the Open WebUI log and ``openwebui-recorded.jsonl``
 (copy it to ``tests/data/openwebui_recorded.jsonl`` to refresh the fixture that
@@ -32,6 +35,7 @@ import re
 import subprocess
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -51,9 +55,29 @@ ARTIFACTS = REPO / "test-artifacts"
 RECORDING = ARTIFACTS / "openwebui-recorded.jsonl"
 FIXTURE = REPO / "tests" / "data" / "openwebui_recorded.jsonl"
 MODEL = "qwen3-8b"
-PROMPT = "What's new in the latest Python release? Give me the headline features."
-ANSWER = "Hello team, this is solv-stack speaking through Open WebUI"
-BACKGROUND = ("title", "follow_ups", "tags")  # a new chat's title goes out with the answer; then the others
+
+
+@dataclass(frozen=True)
+class Turn:
+    prompt: str   # typed in the browser
+    phrase: str   # in the message the backend gets for it (commands stripped)
+    answer: str   # what the backend answers; shown on screen
+
+
+TURNS = (
+    # a current question, no command: the classifier decides
+    Turn("What's new in the latest Python release? Give me the headline features.", "latest Python release",
+         "Python 3.14 brings a free-threaded build and template strings."),
+    # the user forces a search: the answer searches; the follow-ups task then carries "/search" in its history
+    Turn("/search Which of these features matter most for a web backend?", "matter most for a web backend",
+         "For a web backend the free-threaded build matters most."),
+    # the user switches thinking off (what this check asserted before the tasks were on)
+    Turn("/no_think Thanks! Say hello to the team", "Say hello to the team",
+         "Hello team, this is solv-stack speaking through Open WebUI"),
+)
+# what Open WebUI sends besides the answers: title and tags for a new chat's first message (the title
+# together with the answer), follow-ups after every answer
+BROWSER_KINDS = sorted(["title", "tags"] + ["chat", "follow_ups"] * len(TURNS))
 START_TIMEOUT_S = 600
 TASKS_TIMEOUT_S = 300
 # what the recording keeps of Open WebUI's request headers (never its key)
@@ -72,7 +96,7 @@ def searxng() -> Iterator[SearxngServer]:
 @pytest.fixture(scope="module")
 def backend() -> Iterator[TaskBackend]:
     with TaskBackend("openwebui") as b:
-        b.behaviour.content = ANSWER
+        b.replies = {t.phrase: t.answer for t in TURNS}
         yield b
 
 
@@ -165,19 +189,21 @@ def signin(openwebui: str) -> dict[str, str]:
 
 @pytest.fixture(scope="module")
 def chat_run(openwebui, relay) -> dict[str, Any]:
-    """One chat through the browser; then wait for Open WebUI's background tasks and keep the recording."""
+    """One chat of three messages through the browser; then wait for Open WebUI's background tasks."""
     shot = ARTIFACTS / "openwebui-chat.png"
+    turns = [{"prompt": t.prompt, "expect": [t.answer]} for t in TURNS]
+    turns[0]["expect"] += [TITLE, FOLLOW_UPS[0]]  # the generated title and follow-ups show on screen
+    turns[-1]["expect"] += [FOLLOW_UPS[0]]  # the last answer's follow-ups, on the screenshot
     out = subprocess.run([str(VENV / "bin" / "python"), str(Path(__file__).with_name("drive.py")), openwebui,
-                          PROMPT, ANSWER, str(shot), TITLE, FOLLOW_UPS[0]],
-                         capture_output=True, text=True, timeout=1200)
+                          str(shot), json.dumps(turns)], capture_output=True, text=True, timeout=1200)
     assert out.returncode == 0, out.stderr[-3000:]
     result: dict[str, Any] = json.loads(out.stdout.strip().splitlines()[-1])
     deadline = time.monotonic() + TASKS_TIMEOUT_S
-    while not set(BACKGROUND) <= {kind_of(e.body) for e in relay.chat_exchanges()} and time.monotonic() < deadline:
+    while sorted(kind_of(e.body) for e in relay.chat_exchanges()) != BROWSER_KINDS and time.monotonic() < deadline:
         time.sleep(1)
     exchanges = relay.chat_exchanges()
     keep_recording([("browser", exchanges)])
-    return {"result": result, "exchanges": exchanges, "shot": shot}
+    return {"result": result, "turns": turns, "exchanges": exchanges, "shot": shot}
 
 
 @pytest.fixture(scope="module")
@@ -190,16 +216,16 @@ def api_run(openwebui, relay, chat_run) -> dict[str, Any]:
     updated = httpx.post(f"{openwebui}/api/v1/tasks/config/update", headers=auth, timeout=60,
                          json={**config, "ENABLE_AUTOCOMPLETE_GENERATION": True})
     assert updated.status_code == 200, updated.text
-    (chat,) = [e for e in chat_run["exchanges"] if kind_of(e.body) == "chat"]
-    chat_id, asked = chat.headers["x-openwebui-chat-id"], chat.body["messages"][-1]["content"]
-    messages = [{"role": "user", "content": asked}, {"role": "assistant", "content": ANSWER}]
+    last = chats(chat_run["exchanges"])[-1]
+    chat_id, asked = last.headers["x-openwebui-chat-id"], last.body["messages"][-1]["content"]
+    messages = [*last.body["messages"], {"role": "assistant", "content": TURNS[-1].answer}]  # the whole chat
     forms = {"queries": ("queries", {"model": MODEL, "messages": messages, "chat_id": chat_id, "type": "web_search"}),
              "autocomplete": ("auto", {"model": MODEL, "prompt": "And which of these features", "type": "General",
                                        "messages": messages}),
              "image_prompt": ("image_prompt", {"model": MODEL, "messages": messages, "chat_id": chat_id}),
              "emoji": ("emoji", {"model": MODEL, "prompt": "That is great news, thank you!", "chat_id": chat_id}),
              "moa": ("moa", {"model": MODEL, "prompt": asked, "chat_id": chat_id,
-                             "responses": [ANSWER, "Python 3.14 adds template strings."]})}
+                             "responses": [TURNS[-1].answer, "Hello everyone!"]})}
     before = len(relay.chat_exchanges())
     statuses = {}
     for kind, (endpoint, form) in forms.items():
@@ -227,34 +253,54 @@ def test_open_webui_lists_the_proxy_models(openwebui):
     assert MODEL in {m["id"] for m in models["data"]}
 
 
-def test_chat_in_the_browser_shows_the_answer_title_and_follow_ups(chat_run):
+def chats(exchanges: list[Exchange]) -> list[Exchange]:
+    return [e for e in exchanges if kind_of(e.body) == "chat"]
+
+
+def forwarded(backend: TaskBackend, ex: Exchange) -> list[dict[str, Any]]:
+    """What the backend received for this request: a task's messages arrive untouched; a chat message by
+    its turn's phrase."""
+    if kind_of(ex.body) != "chat":
+        return [b for b in backend.chat_requests() if b.get("messages") == ex.body["messages"]]
+    (turn,) = [t for t in TURNS if t.phrase in ex.body["messages"][-1]["content"]]
+    return [b for b in backend.chat_requests() if kind_of(b) == "chat"
+            and turn.phrase in str(b["messages"][-1]["content"]) and len(b["messages"]) >= len(ex.body["messages"])]
+
+
+def test_chat_in_the_browser_shows_the_answers_title_and_follow_ups(chat_run):
     result, shot = chat_run["result"], chat_run["shot"]
-    assert result["answer_seen"], f"{result['error']} (screenshot: {shot})"
-    assert result["also_seen"] == [TITLE, FOLLOW_UPS[0]], f"{result['error']} (screenshot: {shot})"
+    expected = [text for turn in chat_run["turns"] for text in turn["expect"]]
+    assert result["seen"] == expected, f"{result['error']} (screenshot: {shot})"
     assert shot.stat().st_size > 10_000
 
 
-def test_open_webui_sent_the_answer_and_its_background_tasks(chat_run):
+def test_open_webui_sent_the_answers_and_their_background_tasks(chat_run):
     exchanges = chat_run["exchanges"]
-    kinds = sorted(kind_of(e.body) for e in exchanges)
-    assert kinds == sorted(["chat", *BACKGROUND]), kinds
+    assert sorted(kind_of(e.body) for e in exchanges) == BROWSER_KINDS
     assert all(e.status == 200 for e in exchanges), [(kind_of(e.body), e.status) for e in exchanges]
-    (chat,) = [e for e in exchanges if kind_of(e.body) == "chat"]
-    after = [kind_of(e.body) for e in exchanges if e.started >= chat.ended]
-    assert after == ["follow_ups", "tags"], after  # the title went out with the answer (a new chat)
+    first = chats(exchanges)[0]
+    (title,) = [e for e in exchanges if kind_of(e.body) == "title"]
+    assert title.started < first.ended  # a new chat's title goes out with its first answer
 
 
-def test_the_answer_gets_the_classifiers_decision(chat_run, backend, searxng):
-    (ex,) = [e for e in chat_run["exchanges"] if kind_of(e.body) == "chat"]
-    solv = ex.solv()
-    assert solv["x-solv-level"] in ("HIGH", "LOW", "RAG") and solv["x-solv-source"] in ("local", "cache"), solv
-    (sent,) = [b for b in backend.chat_requests() if kind_of(b) == "chat"]
-    assert sent["chat_template_kwargs"] == {"enable_thinking": solv["x-solv-thinking"] in ("HIGH", "LOW")}
-    if solv["x-solv-level"] == "RAG":  # one search, made of the human's own words
-        assert searched(ex) and len(searxng.queries()) == 1, (solv, searxng.queries())
-        assert words(searxng.queries()[0]) <= words(PROMPT), searxng.queries()
-    else:
-        assert not searched(ex) and searxng.queries() == [], (solv, searxng.queries())
+def test_each_answer_gets_its_decision(chat_run, backend, searxng):
+    free, searched_turn, no_think = (ex.solv() for ex in chats(chat_run["exchanges"]))
+    sent = [forwarded(backend, ex) for ex in chats(chat_run["exchanges"])]
+    assert [len(s) for s in sent] == [1, 1, 1]
+    # the classifier decides the first message
+    assert free["x-solv-level"] in ("HIGH", "LOW", "RAG") and free["x-solv-source"] in ("local", "cache"), free
+    assert sent[0][0]["chat_template_kwargs"] == {"enable_thinking": free["x-solv-thinking"] in ("HIGH", "LOW")}
+    # /search: one search, made of the human's own words, the command stripped
+    assert (searched_turn["x-solv-level"], searched_turn["x-solv-search"]) == ("RAG", "searxng"), searched_turn
+    queries = searxng.queries()
+    assert len(queries) == 1 + (free["x-solv-level"] == "RAG"), queries
+    human = " ".join(m["content"] for m in chats(chat_run["exchanges"])[1].body["messages"] if m["role"] == "user")
+    assert "/search" not in queries[-1] and words(queries[-1]) <= words(human), queries  # may resolve "these"
+    assert sent[1][0]["chat_template_kwargs"] == {"enable_thinking": False}  # rag_thinking: NO
+    # /no_think: thinking off, no search
+    assert (no_think["x-solv-level"], no_think["x-solv-source"], no_think["x-solv-search"]) == \
+        ("NO", "override", "off"), no_think
+    assert sent[2][0]["chat_template_kwargs"] == {"enable_thinking": False}
 
 
 def test_open_webui_sent_its_other_tasks_through_its_task_api(api_run):
@@ -264,15 +310,13 @@ def test_open_webui_sent_its_other_tasks_through_its_task_api(api_run):
 
 def test_background_tasks_get_no_thinking_and_no_search(chat_run, api_run, backend, searxng):
     tasks = [e for e in chat_run["exchanges"] + api_run["exchanges"] if kind_of(e.body) != "chat"]
-    assert len(tasks) == len(BACKGROUND) + len(api_run["kinds"])
+    assert len(tasks) == len(BROWSER_KINDS) - len(TURNS) + len(api_run["kinds"])
     wrong = {}
     for ex in tasks:
-        kind = kind_of(ex.body)
-        forwarded = [b.get("chat_template_kwargs") for b in backend.chat_requests() if kind_of(b) == kind]
         got = {"level": ex.solv().get("x-solv-level"), "search": ex.solv().get("x-solv-search"),
-               "forwarded": forwarded}
+               "forwarded": [b.get("chat_template_kwargs") for b in forwarded(backend, ex)]}
         if got != {"level": "NO", "search": "off", "forwarded": [{"enable_thinking": False}]}:
-            wrong[kind] = got
+            wrong[f"{kind_of(ex.body)}@{ex.started:.1f}"] = got
     assert wrong == {}
-    # every query the SearXNG stub received belongs to a request whose headers say it searched: the answer
-    assert len(searxng.queries()) == sum(searched(e) for e in chat_run["exchanges"] if kind_of(e.body) == "chat")
+    # every query the SearXNG stub received belongs to an answer whose headers say it searched
+    assert len(searxng.queries()) == sum(searched(e) for e in chats(chat_run["exchanges"]))

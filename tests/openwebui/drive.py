@@ -1,10 +1,11 @@
-"""Drive Open WebUI in headless Debian Chromium: send one chat message, wait for the answer, screenshot.
+"""Drive Open WebUI in headless Debian Chromium: send chat messages, wait for what should show, screenshot.
 
 Runs inside the Open WebUI venv (it has ``playwright``); started by tests/openwebui/check_openwebui.py.
-After the answer it waits for each further text (the generated title, a follow-up suggestion) to show.
-Prints one JSON line: ``{"answer_seen": bool, "also_seen": [str], "screenshot": path, "error": str | null}``.
+TURNS is a JSON list of ``{"prompt": str, "expect": [str, ...]}``: each prompt is typed into the chat
+box and sent, then each expected text (the answer, the generated title, a follow-up suggestion) must show.
+Prints one JSON line: ``{"seen": [str], "screenshot": path, "error": str | null}``.
 
-    .venv-openwebui/bin/python tests/openwebui/drive.py URL PROMPT EXPECTED OUT.png [ALSO ...]
+    .venv-openwebui/bin/python tests/openwebui/drive.py URL OUT.png TURNS
 """
 
 from __future__ import annotations
@@ -18,37 +19,33 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-ne
 TIMEOUT_MS = 180_000
 
 
-def drive(url: str, prompt: str, expected: str, out: str, also: list[str]) -> dict[str, object]:
+def drive(url: str, out: str, turns: list[dict[str, object]]) -> dict[str, object]:
     from playwright.sync_api import sync_playwright
 
     seen: list[str] = []
-    answer_seen = False
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page = browser.new_page(viewport={"width": 1280, "height": 1400})
         try:
             page.goto(url, timeout=TIMEOUT_MS)
             box = page.locator("#chat-input")
             box.wait_for(timeout=TIMEOUT_MS)
             page.keyboard.press("Escape")  # a first-run "what's new" dialog, if any
-            box.click()
-            page.keyboard.type(prompt, delay=20)  # as a person types (autocomplete may fire)
-            page.keyboard.press("Enter")
-            page.get_by_text(expected).first.wait_for(timeout=TIMEOUT_MS)
-            answer_seen = True
-            for text in also:
-                page.get_by_text(text).first.wait_for(timeout=TIMEOUT_MS)
-                seen.append(text)
+            for turn in turns:
+                box.click()
+                page.keyboard.type(str(turn["prompt"]), delay=20)  # as a person types
+                page.keyboard.press("Enter")
+                for text in turn["expect"]:  # type: ignore[attr-defined]
+                    page.get_by_text(str(text)).first.wait_for(timeout=TIMEOUT_MS)
+                    seen.append(str(text))
             page.screenshot(path=out, full_page=True)
-            return {"answer_seen": True, "also_seen": seen, "screenshot": out, "error": None}
+            return {"seen": seen, "screenshot": out, "error": None}
         except Exception as exc:  # report, with a screenshot of where it stopped
             page.screenshot(path=out, full_page=True)
-            return {"answer_seen": answer_seen, "also_seen": seen, "screenshot": out,
-                    "error": f"{type(exc).__name__}: {exc}"[:2000]}
+            return {"seen": seen, "screenshot": out, "error": f"{type(exc).__name__}: {exc}"[:2000]}
         finally:
             browser.close()
 
 
 if __name__ == "__main__":
-    url, prompt, expected, out = sys.argv[1:5]
-    print(json.dumps(drive(url, prompt, expected, out, sys.argv[5:])))
+    print(json.dumps(drive(sys.argv[1], sys.argv[2], json.loads(sys.argv[3]))))

@@ -65,10 +65,13 @@ def kind_of(body: dict[str, Any]) -> str:
 
 
 class TaskBackend(RecordingBackend):
-    """The recording backend; a task request gets its JSON answer, the chat gets ``behaviour.content``."""
+    """The recording backend; a task request gets its JSON answer, a chat message the reply whose phrase it
+    contains (``replies``), else ``behaviour.content``."""
 
     def __init__(self, name: str = "openwebui") -> None:
         super().__init__(name)
+        self.replies: dict[str, str] = {}
+        backend = self
         base: Any = self._server.RequestHandlerClass
 
         class Handler(base):  # type: ignore[misc, valid-type]
@@ -78,6 +81,10 @@ class TaskBackend(RecordingBackend):
                     b = dataclasses.replace(b, content=json.dumps(TASKS[kind][1]))
                 elif kind in PLAIN_TASKS:
                     b = dataclasses.replace(b, content=PLAIN_TASKS[kind][1])
+                else:
+                    asked = _text((body.get("messages") or [{}])[-1])
+                    b = next((dataclasses.replace(b, content=reply) for phrase, reply in backend.replies.items()
+                              if phrase in asked), b)
                 super()._chat(body, b)
 
         self._server.RequestHandlerClass = Handler
