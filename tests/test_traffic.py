@@ -118,10 +118,12 @@ def test_slash_search_still_forces_a_search_in_an_ide_turn():
     assert out["messages"][1]["content"].endswith("```\nhvac client changelog")
 
 
-def test_tools_request_never_searches_automatically():
+def test_tool_definitions_alone_do_not_block_search_but_an_agent_prompt_does():
+    """Open WebUI sends its built-in tools with every chat: still plain chat. An agent's system prompt is not."""
     body = {**cb.user("What's the weather in Oslo tomorrow?"), "tools": cb.TOOLS}
-    assert not run(body)[1].search
-    assert run(cb.user("What's the weather in Oslo tomorrow?"))[1].search
+    assert run(body)[1].search
+    agent = {**body, "messages": [{"role": "system", "content": cb.CLINE_SYSTEM}, *body["messages"]]}
+    assert not run(agent)[1].search
 
 
 def test_ide_client_headers_mark_the_turn_private():

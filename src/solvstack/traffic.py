@@ -149,8 +149,9 @@ def read_request(body: Mapping[str, Any], headers: Mapping[str, str] | None = No
     if last is None:
         return Reading(CHAT)
     system = _system_text(messages)
-    ide = bool(body.get("tools") or body.get("functions")) or _ide_client(headers) \
-        or bool(_AGENT_SYSTEM.search(system[:20000]))
+    # Tool definitions alone say little (Open WebUI puts its built-in tools on every chat); an agent's
+    # system prompt or an IDE client's headers say the human is working on code.
+    ide = _ide_client(headers) or bool(_AGENT_SYSTEM.search(system[:20000]))
     after = messages[last + 1:]
     tool_tail = any(isinstance(m, dict) and (m.get("role") in ("tool", "function") or m.get("tool_calls"))
                     for m in after)
@@ -175,7 +176,8 @@ def _task_of(system: str, text: str) -> str | None:
     (a transcript, a diff, a text to continue) in a fixed output shape, not a human question."""
     head = text[:_TASK_HEAD]
     instruction = system[:_TASK_HEAD] + "\n" + head
-    names = [name for name, rx in _TASK_WORDS if rx.search(instruction)]
+    found = sorted((m.start(), name) for name, rx in _TASK_WORDS if (m := rx.search(instruction)))
+    names = [name for _, name in found]  # the task statement comes first: the earliest word names the task
     if "fim" in names:
         return "fim"
     window = text[:_HEAD]
