@@ -15,7 +15,7 @@ request (:mod:`solvstack.traffic`), then, in this order:
 
 A search runs when the human typed ``/search``, or when the level is RAG (the classifier at least
 ``search_confidence`` sure) and an automatic search is allowed: automatic search is on
-(``solv.retrieval.auto_search``), and the request is plain chat (no agent loop, no tools, no code, files,
+(``solv.retrieval.auto_search``), and the request is plain chat (no agent loop or agent prompt, no code, files,
 diffs, traces or tool output anywhere in it, no retrieved context of the client's own) or the human
 explicitly asked for a web search in words. The query is built from the
 human's words only (:func:`solvstack.retrieval.query.build_query`). A RAG verdict where no search may run
