@@ -183,3 +183,5 @@ def test_fallback_shows_in_replica_metrics(fb, backends):
 
     assert delta(model_group="qwen3-8b", outcome="failure", level="LOW") == 1
     assert delta(model_group="cloud", outcome="success", level="LOW") == 1
+    fallbacks = {"from_group": "qwen3-8b", "outcome": "success"}
+    assert total(after, "solv_fallbacks_total", **fallbacks) - total(before, "solv_fallbacks_total", **fallbacks) == 1

@@ -87,11 +87,28 @@ def test_replica_that_served_is_counted_with_level(client, rec: RecordingBackend
     assert dict(served[0])["replica"] not in ("", "none")
 
 
-def test_litellm_own_metrics_are_on_the_same_endpoint(client, rec):
+def test_served_requests_have_latency_and_tokens_without_litellm_callback(client, rec):
+    """The shipped config serves /metrics with solv's series only (LiteLLM's callback is opt-in)."""
+    before = scrape(client)
     chat(client, "plain", "/no_think hello")
-    names = {n for n, _ in scrape(client)}
-    assert any(n.startswith("litellm_") for n in names), sorted(names)[:20]
-    assert "solv_decisions_total" in names
+    after = scrape(client)
+    assert not any(n.startswith("litellm_request_total_latency") for n, _ in after)  # the callback is off
+
+    def delta(name: str, **labels: str) -> float:
+        return total(after, name, **labels) - total(before, name, **labels)
+
+    assert delta("solv_request_latency_seconds_count", model_group="plain") == 1
+    assert delta("solv_prompt_tokens_total", model_group="plain") == 5  # the recording backend's usage
+
+
+def test_failed_requests_counted_by_status(client, rec):
+    before = scrape(client)
+    r = client.post("/v1/chat/completions", json={"model": "no-such-group", "messages": [{"role": "user", "content": "x"}]})
+    assert r.status_code >= 400
+    after = scrape(client)
+    status = str(r.status_code)
+    assert total(after, "solv_failed_requests_total", status=status) - total(before, "solv_failed_requests_total",
+                                                                              status=status) == 1
 
 
 def test_bad_hook_fields_become_bounded_labels():
@@ -153,5 +170,6 @@ def test_dashboard_solv_series_appear_on_the_proxy(client, rec):
     scraped = {n for n, _ in scrape(client)}
     for expr in dashboard_queries():
         for name in SERIES.findall(expr):
-            if name.startswith("solv_") and "escalations" not in name:  # escalations: tests/test_fallbacks.py
+            if name.startswith("solv_") and not {"escalations", "fallbacks"} & set(name.split("_")):
+                # escalations and fallbacks: tests/test_fallbacks.py
                 assert name in scraped or f"{name}_total" in scraped, name

@@ -14,6 +14,14 @@ LiteLLM's with no second port::
     solv_reasoning_tokens_total{level, model_group}         thinking level applied (``client``: the client's own);
     solv_answers_total{level, model_group}                  reasoning = usage.completion_tokens_details; answers
                                                             counts the answers whose usage was read
+    solv_request_latency_seconds{model_group}               time from LiteLLM's call start to the answer
+    solv_prompt_tokens_total{model_group}                   prompt tokens the backend reported
+    solv_failed_requests_total{status}                      requests the proxy answered with an error
+    solv_fallbacks_total{from_group, outcome}               LiteLLM fallbacks away from a model group
+
+These replace what the dashboard used to read from LiteLLM's ``prometheus`` callback, which costs
+several ms of CPU per request; :func:`mount_metrics` serves ``/metrics`` without it (LiteLLM's own
+mount: its key check, its multi-worker collector when ``PROMETHEUS_MULTIPROC_DIR`` is set).
 
 Two feeders: :func:`record_decision` (called by the hook where it logs its decision) and
 :class:`ReplicaLogger` (a LiteLLM callback, entry file ``plugins/solv_metrics.py``), which sees the
@@ -41,6 +49,7 @@ log = logging.getLogger("solv")
 # Sources where a classifier ran (override and client decisions take no classifier time).
 CLASSIFIER_SOURCES = frozenset({"local", "llm", "cache", "default"})
 # From sub-millisecond (local model, cache) to the LLM judge's time budget (seconds).
+REQUEST_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
 LATENCY_BUCKETS = (0.0002, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 _LABEL_SAFE = re.compile(r"[^A-Za-z0-9_.:/@-]")
 
@@ -78,6 +87,14 @@ class SolvMetrics:
                                         ["level", "model_group"], registry=reg)
         self.answers = Counter("solv_answers", "Answers whose token usage was counted, by the thinking level applied",
                                ["level", "model_group"], registry=reg)
+        self.request_latency = Histogram("solv_request_latency_seconds", "Time from the call's start to its answer",
+                                         ["model_group"], buckets=REQUEST_BUCKETS, registry=reg)
+        self.prompt_tokens = Counter("solv_prompt_tokens", "Prompt tokens the backend reported",
+                                     ["model_group"], registry=reg)
+        self.failed_requests = Counter("solv_failed_requests", "Requests the proxy answered with an error",
+                                       ["status"], registry=reg)
+        self.fallbacks = Counter("solv_fallbacks", "LiteLLM fallbacks away from a model group",
+                                 ["from_group", "outcome"], registry=reg)
 
     def record_decision(self, info: Mapping[str, Any]) -> None:
         """Count one decision (the hook's ``info`` dict: level, source, thinking, ms, search, ...)."""
@@ -96,6 +113,13 @@ class SolvMetrics:
                                      api_base=_label(deployment.get("api_base"), 128),
                                      level=_label(level), outcome=outcome).inc()
 
+    def record_served(self, model_group: object, seconds: float, usage: Any) -> None:
+        """One answered request: its latency and prompt tokens (what LiteLLM's callback counted)."""
+        group = _label(model_group)
+        self.request_latency.labels(model_group=group).observe(max(seconds, 0.0))
+        prompt = usage.get("prompt_tokens") if isinstance(usage, Mapping) else getattr(usage, "prompt_tokens", None)
+        if isinstance(prompt, int) and prompt > 0:
+            self.prompt_tokens.labels(model_group=group).inc(prompt)
 
     def record_tokens(self, level: object, model_group: object, usage: Any) -> None:
         """Count the completion and reasoning tokens of one answer (``usage`` as the backend reported it)."""
@@ -117,6 +141,15 @@ def usage_tokens(usage: Any) -> tuple[int, int]:
     details = get(usage, "completion_tokens_details") if usage is not None else None
     reasoning = get(details, "reasoning_tokens") if details is not None else None
     return count(get(usage, "completion_tokens") if usage is not None else None), count(reasoning)
+
+
+def _elapsed(start: Any, end: Any) -> float:
+    """Seconds between LiteLLM's start_time and end_time (datetimes or floats)."""
+    try:
+        delta = end - start
+        return float(delta.total_seconds() if hasattr(delta, "total_seconds") else delta)
+    except TypeError:
+        return 0.0
 
 
 def _seconds(ms: object) -> float:
@@ -180,10 +213,25 @@ class ReplicaLogger(CustomLogger):
             usage = response_obj.get("usage") if isinstance(response_obj, Mapping) else getattr(response_obj, "usage",
                                                                                                 None)
             info = solv_info(kwargs) if isinstance(kwargs, Mapping) else {}
+            group = deployment_of(kwargs).get("model_group") if isinstance(kwargs, Mapping) else None
+            self.metrics.record_served(group, _elapsed(start_time, end_time), usage)
             if usage is not None and info:
-                self.metrics.record_tokens(info.get("thinking"), deployment_of(kwargs).get("model_group"), usage)
+                self.metrics.record_tokens(info.get("thinking"), group, usage)
         except Exception:
             log.exception("solv metrics: could not record tokens")
+
+    async def async_post_call_failure_hook(self, request_data: Any, original_exception: Exception,
+                                           user_api_key_dict: Any, traceback_str: str | None = None) -> None:
+        status = getattr(original_exception, "status_code", None) or getattr(original_exception, "code", None) or 500
+        self.metrics.failed_requests.labels(status=_label(status, 8)).inc()
+
+    async def log_success_fallback_event(self, original_model_group: str, kwargs: dict,
+                                         original_exception: Exception) -> None:
+        self.metrics.fallbacks.labels(from_group=_label(original_model_group), outcome="success").inc()
+
+    async def log_failure_fallback_event(self, original_model_group: str, kwargs: dict,
+                                         original_exception: Exception) -> None:
+        self.metrics.fallbacks.labels(from_group=_label(original_model_group), outcome="failure").inc()
 
     async def async_post_call_failure_deployment_hook(self, request_data: Any, exception: Exception,
                                                       call_type: Any, fallback_depth: int | None = None) -> None:
@@ -195,3 +243,31 @@ class ReplicaLogger(CustomLogger):
                 self.metrics.record_replica(deployment_of(kwargs), solv_info(kwargs).get("level"), outcome)
         except Exception:
             log.exception("solv metrics: could not record a %s", outcome)
+
+
+def mount_metrics(config_path: Any = None) -> bool:
+    """Serve ``/metrics`` on the proxy without LiteLLM's per-request ``prometheus`` callback.
+
+    LiteLLM mounts ``/metrics`` only when that callback is on, and the callback is the costly part of a
+    request (docs/operations.md). This mounts the same endpoint with LiteLLM's own function: its key
+    check (``PrometheusAuthMiddleware``), and with ``PROMETHEUS_MULTIPROC_DIR`` set, one sum over all
+    workers. With ``"prometheus"`` in the callbacks (opt-in), LiteLLM mounts it itself and this does
+    nothing. Returns whether it mounted.
+    """
+    try:
+        from litellm.proxy import proxy_server
+
+        from solvstack.config import find_config_path, load_raw
+
+        settings = load_raw(config_path or find_config_path()).get("litellm_settings") or {}
+        if "prometheus" in (settings.get("callbacks") or []):
+            return False
+        if any(getattr(route, "path", None) == "/metrics" for route in proxy_server.app.routes):
+            return False
+        from litellm.integrations.prometheus import PrometheusLogger
+
+        PrometheusLogger._mount_metrics_endpoint()
+        return True
+    except Exception:  # metrics never stop the proxy from starting
+        log.exception("solv metrics: could not mount /metrics")
+        return False
