@@ -52,6 +52,19 @@ class ClassifierConfig(Strict):
         return self
 
 
+class SharedCacheConfig(Strict):
+    """``solv.shared_cache``: search results and judge decisions in Redis, shared by every proxy replica.
+
+    ``auto``: on when the environment names a Redis (``REDIS_HOST`` or ``REDIS_URL``, the same one LiteLLM's
+    router uses for rpm/tpm limits and cooldowns). Redis down or slower than ``timeout_s``: each proxy
+    serves from its own memory (fail open) and tries again after ``retry_after_s``.
+    """
+
+    redis: Literal["auto", "off"] = "auto"
+    timeout_s: float = Field(0.25, gt=0, le=5)
+    retry_after_s: float = Field(10, gt=0, le=600)
+
+
 class SolvConfig(Strict):
     """The ``solv:`` section. Every key is optional; see docs/configuration.md."""
 
@@ -60,6 +73,7 @@ class SolvConfig(Strict):
     rag_thinking: Level = Level.NO  # thinking applied to the model when it answers from search results
     default_family: str = "none"  # for deployments with no model_info.solv_thinking
     classifier: ClassifierConfig = ClassifierConfig()
+    shared_cache: SharedCacheConfig = SharedCacheConfig()
     # Extra families: name -> level -> params merged into the request, e.g. for a new model family.
     families: dict[str, dict[Level, dict[str, Any]]] = {}
     # thinking_token_budget per family and level (vLLM), over the built-in ones; docs/thinking.md.
