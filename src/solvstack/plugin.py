@@ -24,7 +24,7 @@ def build_classifier(cfg: SolvConfig) -> Classifier:
     if c.kind != "local" and c.llm is not None:
         judge = LlmClassifier(router_complete(c.llm.model, c.llm.max_tokens), c.llm.timeout_s)
     threshold = 1.01 if c.kind == "llm" else c.confidence_threshold  # llm: the judge always decides
-    return Cascade(LocalClassifier(), judge, threshold, c.cache_ttl_s, c.cache_size)
+    return Cascade(LocalClassifier(), judge, threshold, c.cache_ttl_s, c.cache_size, cfg.shared_cache)
 
 
 def build_augmenter(raw: dict, cfg: SolvConfig) -> Augmenter | None:

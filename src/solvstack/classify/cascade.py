@@ -10,12 +10,15 @@ from __future__ import annotations
 import hashlib
 import logging
 import time
-
-from litellm.caching.in_memory_cache import InMemoryCache
+from typing import TYPE_CHECKING
 
 from solvstack.classify.base import Classifier, Conversation
 from solvstack.classify.llm import JudgeFailed
 from solvstack.levels import Decision, Level
+from solvstack.sharedcache import SharedCache, redis_link
+
+if TYPE_CHECKING:
+    from solvstack.config import SharedCacheConfig
 
 log = logging.getLogger("solv.classify")
 
@@ -44,21 +47,22 @@ class Cascade(Classifier):
     """Local classifier first; the judge only if local confidence is below ``threshold``.
 
     With ``threshold=1.0`` the judge decides every request (``kind: llm``); with ``judge=None`` only
-    the local classifier runs (``kind: local``). Decisions are cached by conversation text.
+    the local classifier runs (``kind: local``). Decisions are cached by conversation text; with a
+    judge and ``shared`` settings naming a Redis, in Redis, so every proxy replica reuses the judge's
+    decision (:mod:`solvstack.sharedcache`).
     """
 
     name = "cascade"
 
     def __init__(self, local: Classifier, judge: Classifier | None, threshold: float = 0.55,
-                 cache_ttl_s: float = 300, cache_size: int = 4096) -> None:
+                 cache_ttl_s: float = 300, cache_size: int = 4096, shared: SharedCacheConfig | None = None) -> None:
         self.local, self.judge, self.threshold = local, judge, threshold
-        self._ttl = cache_ttl_s
-        self._cache = InMemoryCache(max_size_in_memory=cache_size, default_ttl=int(cache_ttl_s)) \
-            if cache_size and cache_ttl_s else None
+        redis = redis_link(shared) if judge is not None and shared is not None else None
+        self._cache = SharedCache("judge", cache_ttl_s, cache_size, redis) if cache_size and cache_ttl_s else None
 
     async def classify(self, conv: Conversation) -> Decision:
         key = cache_key(conv) if self._cache else ""
-        if self._cache and (hit := self._cache.get_cache(key)) is not None:
+        if self._cache and (hit := await self._cache.get(key)) is not None:
             return Decision(Level(hit[0]), "cache", hit[1])
         start = time.perf_counter()
         decision = await self.local.classify(conv)
@@ -72,5 +76,5 @@ class Cascade(Classifier):
         decision = Decision(decision.level, decision.source, decision.confidence,
                             (time.perf_counter() - start) * 1000)
         if self._cache and cacheable:
-            self._cache.set_cache(key, (decision.level.value, decision.confidence), ttl=self._ttl)
+            await self._cache.set(key, (decision.level.value, decision.confidence))
         return decision
