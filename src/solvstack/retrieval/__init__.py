@@ -32,4 +32,4 @@ def build_augmenter(raw_config: dict[str, Any], cfg: SolvConfig, where: str = "l
         if spec.missing:
             log.warning("solv retrieval: search tool %r has no %s, so it is skipped: set %s or remove %s from "
                         "solv.retrieval.providers", spec.name, spec.missing, spec.missing, spec.name)
-    return SearchAugmenter([LiteLLMSearch(s) for s in specs], rcfg)
+    return SearchAugmenter([LiteLLMSearch(s) for s in specs], rcfg, cfg.shared_cache)

@@ -19,9 +19,7 @@ import hashlib
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Any
-
-from litellm.caching.in_memory_cache import InMemoryCache
+from typing import TYPE_CHECKING, Any
 
 from solvstack.classify.base import Conversation
 from solvstack.retrieval.config import RetrievalConfig
@@ -29,6 +27,10 @@ from solvstack.retrieval.context import Caps, fence_token, inject, render, selec
 from solvstack.retrieval.errors import reason_of
 from solvstack.retrieval.providers import Retriever, SearchResult
 from solvstack.retrieval.query import build_query
+from solvstack.sharedcache import shared_cache
+
+if TYPE_CHECKING:
+    from solvstack.config import SharedCacheConfig
 
 log = logging.getLogger("solv.retrieval")
 
@@ -46,11 +48,12 @@ class Outcome:
 class SearchAugmenter:
     """Query → cache → providers in order (each under the time budget) → fenced context in the request."""
 
-    def __init__(self, retrievers: list[Retriever], cfg: RetrievalConfig) -> None:
+    def __init__(self, retrievers: list[Retriever], cfg: RetrievalConfig,
+                 shared: SharedCacheConfig | None = None) -> None:
         self.retrievers, self.cfg = retrievers, cfg
         self.caps = Caps(cfg.max_results, cfg.max_chars_per_result, cfg.max_total_chars)
-        self._cache = InMemoryCache(max_size_in_memory=cfg.cache_size, default_ttl=int(cfg.cache_ttl_s)) \
-            if cfg.cache_size and cfg.cache_ttl_s else None
+        # In Redis when solv.shared_cache names one: every proxy replica then injects the same results.
+        self._cache = shared_cache("search", cfg.cache_ttl_s, cfg.cache_size, shared)
 
     @property
     def auto_search(self) -> bool:
@@ -80,12 +83,12 @@ class SearchAugmenter:
     async def search(self, query: str) -> Outcome:
         """Results for ``query`` from the cache or the first provider that has some, within the budget."""
         key = self._key(query)
-        if self._cache is not None and (hit := self._cache.get_cache(key)) is not None:
+        if self._cache is not None and (hit := await self._cache.get(key)) is not None:
             return Outcome([SearchResult(*r) for r in hit[1]], hit[0], cached=True)
         outcome = await self._providers(query)
         if self._cache is not None and outcome.results:
             rows = [(r.title, r.url, r.snippet, r.date) for r in outcome.results]
-            self._cache.set_cache(key, (outcome.provider, rows), ttl=self.cfg.cache_ttl_s)
+            await self._cache.set(key, (outcome.provider, rows))
         return outcome
 
     async def _providers(self, query: str) -> Outcome:
