@@ -1,7 +1,14 @@
 """Run the stock ``litellm`` proxy as a child process: used by ``solv up``, the tests and the benchmarks.
 
->>> with ProxyProcess(Path("litellm_config.yaml"), port=4000) as proxy:  # doctest: +SKIP
+>>> with ProxyProcess(Path("litellm_config.yaml"), port=4000, workers=2) as proxy:  # doctest: +SKIP
 ...     proxy.wait_ready()
+
+Workers: the proxy is single-threaded Python (one event loop per process), so one process uses one
+core. :func:`default_workers` is the rule ``solv up`` and the container use (docs/operations.md):
+one worker per usable core, at most ``MAX_WORKERS``. With more than one worker, solv's metrics are
+summed over all of them through ``PROMETHEUS_MULTIPROC_DIR`` (:func:`worker_env`); state that must
+agree across workers (search results, judge decisions, LiteLLM's rpm limits and cooldowns) goes
+through Redis when one is configured (:mod:`solvstack.sharedcache`).
 """
 
 from __future__ import annotations
@@ -10,10 +17,47 @@ import os
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import httpx
+
+MAX_WORKERS = 8  # past this, one proxy replica per host/container is the better unit (docs/operations.md)
+
+
+def usable_cores() -> int:
+    """Cores this process may run on (CPU affinity and a cgroup CPU quota, as in a container)."""
+    try:
+        cores = len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS
+        cores = os.cpu_count() or 1
+    try:
+        quota, period = Path("/sys/fs/cgroup/cpu.max").read_text().split()
+        if quota != "max":
+            cores = min(cores, max(1, int(int(quota) // int(period))))
+    except (OSError, ValueError):
+        pass
+    return max(1, cores)
+
+
+def default_workers() -> int:
+    """One proxy worker per usable core, at most ``MAX_WORKERS`` (``SOLV_PROXY_WORKERS`` overrides)."""
+    raw = os.environ.get("SOLV_PROXY_WORKERS", "").strip()
+    if raw:
+        if not raw.isdigit() or int(raw) < 1:
+            raise ValueError(f"SOLV_PROXY_WORKERS={raw!r}: give a whole number of workers, 1 or more")
+        return int(raw)
+    return min(usable_cores(), MAX_WORKERS)
+
+
+def worker_env(workers: int, env: dict[str, str] | None = None) -> dict[str, str]:
+    """Environment for ``workers`` proxy processes: a fresh ``PROMETHEUS_MULTIPROC_DIR`` when more than one,
+    so /metrics sums every worker's counters (LiteLLM's mount reads it; it wipes the folder at start)."""
+    env = dict(env or {})
+    if workers > 1 and not (env.get("PROMETHEUS_MULTIPROC_DIR") or os.environ.get("PROMETHEUS_MULTIPROC_DIR")):
+        env["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="solv-metrics-")
+    return env
 
 
 class ProxyFailed(RuntimeError):
@@ -40,11 +84,11 @@ class ProxyProcess:
     """One ``litellm --config CONFIG --port PORT`` process, logging to ``log_path``."""
 
     def __init__(self, config: Path, port: int, env: dict[str, str] | None = None,
-                 log_path: Path | None = None, args: list[str] | None = None) -> None:
-        self.config, self.port = config, port
-        self.env = proxy_env(env)
+                 log_path: Path | None = None, args: list[str] | None = None, workers: int = 1) -> None:
+        self.config, self.port, self.workers = config, port, workers
+        self.env = proxy_env(worker_env(workers, env))
         self.log_path = log_path or config.with_suffix(f".proxy-{port}.log")
-        self.args = args or []
+        self.args = [*(args or []), *(["--num_workers", str(workers)] if workers > 1 else [])]
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -85,6 +129,12 @@ class ProxyProcess:
         try:
             self.proc.wait(grace)
         except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait()
+
+    def kill(self) -> None:
+        """SIGKILL the proxy and all its workers at once (a crash, for tests)."""
+        if self.proc is not None and self.proc.poll() is None:
             os.killpg(self.proc.pid, signal.SIGKILL)
             self.proc.wait()
 
