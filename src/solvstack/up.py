@@ -1,6 +1,6 @@
 """`solv up`: prepare and start the model backends, then the LiteLLM proxy; stop all on exit.
 
-    solv up [--config litellm_config.yaml] [--port 4000] [--model smollm2-135m] [--vllm-port 8001]
+    solv up [--config litellm_config.yaml] [--port 4000] [--workers N] [--model smollm2-135m] [--vllm-port 8001]
 
 Today the only backend is the embedded default (one vLLM CPU server). The seam for GPUs is
 ``plan_backends``: it returns the list of ``BackendSpec`` to start; one vLLM per declared GPU
@@ -41,6 +41,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--config", type=Path, default=Path("litellm_config.yaml"), help="LiteLLM proxy config (default: %(default)s)"
     )
     parser.add_argument("--port", type=int, default=4000, help="proxy port (default: %(default)s)")
+    parser.add_argument(
+        "--workers", type=int, default=None,
+        help="proxy worker processes (default: one per usable core, at most 8; env SOLV_PROXY_WORKERS)",
+    )
     parser.add_argument(
         "--model",
         default=os.environ.get("SOLV_EMBEDDED_MODEL", DEFAULT_MODEL),
@@ -120,20 +124,23 @@ def _start_backends(sup: Supervisor, specs: list[BackendSpec], python: Path, arg
 
 
 def _start_proxy(sup: Supervisor, args: argparse.Namespace, extra_env: dict[str, str]) -> ManagedProcess:
-    from solvstack.proxyproc import ProxyFailed, litellm_executable, proxy_env
+    from solvstack.proxyproc import ProxyFailed, default_workers, litellm_executable, proxy_env, worker_env
 
     _require_free_port(args.port, "--port")
     try:
         exe = litellm_executable()
-    except ProxyFailed as exc:
+        workers = args.workers or default_workers()
+    except (ProxyFailed, ValueError) as exc:
         raise EmbeddedError(str(exc)) from exc
+    if workers < 1:
+        raise EmbeddedError(f"--workers {workers}: give 1 or more")
     config = args.config.resolve()
-    argv = [exe, "--config", str(config), "--port", str(args.port)]
+    argv = [exe, "--config", str(config), "--port", str(args.port), "--num_workers", str(workers)]
     # cwd: LiteLLM imports the config's callbacks (plugins/...) relative to the working directory
     proxy = ManagedProcess(
         "litellm proxy",
         argv,
-        env=proxy_env({**extra_env, **master_key_env(args.cache_dir)}),
+        env=proxy_env(worker_env(workers, {**extra_env, **master_key_env(args.cache_dir)})),
         cwd=config.parent,
         health_url=f"http://127.0.0.1:{args.port}/health/liveliness",
     )
