@@ -27,6 +27,7 @@ class Behaviour:
     delay_s: float = 0.0
     status: int = 200
     cut_stream_after: int | None = None  # close the connection after N chunks
+    chunk_delay_s: float = 0.0  # pause before each streamed chunk (a stream in progress, for kill tests)
     metrics: str = ""  # Prometheus text served at /metrics
 
 
@@ -169,6 +170,8 @@ def _handler_for(backend: RecordingBackend) -> type[BaseHTTPRequestHandler]:
             self.end_headers()
             words = b.content.split(" ")
             for i, word in enumerate(words):
+                if b.chunk_delay_s:
+                    time.sleep(b.chunk_delay_s)
                 if b.cut_stream_after is not None and i >= b.cut_stream_after:
                     self.close_connection = True
                     return
