@@ -221,3 +221,23 @@ def test_a_new_conversation_spills_sooner_than_a_warm_one():
 ])
 def test_new_conversation_is_one_without_an_answer_yet(messages, new):
     assert is_new_conversation(messages) is new
+
+
+def test_a_stale_sample_moves_forward_by_our_own_events():
+    # the sample counted 5 running; 3 of ours finished since and 1 was sent since
+    assert score(ReplicaLoad(in_flight=3, unseen=1, finished=3, running=5, waiting=0)) == 3
+    assert score(ReplicaLoad(in_flight=0, unseen=0, finished=9, running=5, waiting=0)) == 0  # never negative
+
+
+def test_inflight_knows_what_finished_after_a_sample():
+    now = [0.0]
+    f = InFlight(clock=lambda: now[0])
+    f.begin("c1", "a")
+    f.begin("c2", "a")
+    now[0] = 2.0
+    f.end("c1")  # in flight at t=1, finished after it
+    f.begin("c3", "a")
+    now[0] = 3.0
+    f.end("c3")  # began after t=1: the sample at t=1 never counted it
+    assert (f.finished_since("a", 1.0), f.finished_since("b", 1.0)) == (1, 0)  # c1 only: c3 began after t=1
+    assert (f.finished_since("a", 2.5), f.finished_since("a", 3.5)) == (1, 0)  # c3 was running at t=2.5

@@ -9,7 +9,8 @@ health and cooldown filtering):
 3. :func:`~solvstack.routing.choice.decide` with the conversation's affinity key (the client's
    session id when it sends one, else the conversation prefix: :mod:`.affinity`), and return a
    one-element list, which pins LiteLLM's choice;
-4. count the request in flight until its success/failure event; a failure (5xx, timeout, refused
+4. count the request in flight until its answer is sent (end of stream, success hook) or its
+   success/failure event, whichever comes first; a failure (5xx, timeout, refused
    connection) marks the replica failing for ``failure_cooldown_s``; a retry of the same request
    (LiteLLM ``num_retries``) never goes back to a replica that already failed it;
 5. tell the client which replica answered (``x-solv-replica``, ``x-solv-route``) and log one line.
@@ -19,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import AsyncGenerator, Callable, Mapping
 from typing import Any
 
 from litellm.integrations.custom_logger import CustomLogger
@@ -106,8 +107,9 @@ class RoutingFilter(CustomLogger):
         m = self.scraper.fresh(replica, self.cfg.stale_after_s)
         if m is None:
             return ReplicaLoad(in_flight=self.inflight.count(replica), failing=failing)
-        unseen = self.inflight.count_since(replica, m.at - self.cfg.metrics_lag_s)
-        return ReplicaLoad(in_flight=self.inflight.count(replica), unseen=unseen, running=m.running,
+        seen_at = m.at - self.cfg.metrics_lag_s  # what the sample's gauges describe
+        return ReplicaLoad(in_flight=self.inflight.count(replica), unseen=self.inflight.count_since(replica, seen_at),
+                           finished=self.inflight.finished_since(replica, seen_at), running=m.running,
                            waiting=m.waiting, kv_usage=m.kv_usage, failing=failing)
 
     def _remember(self, call_id: str, reason: str) -> None:
@@ -116,6 +118,25 @@ class RoutingFilter(CustomLogger):
         self._decisions[call_id] = reason
 
     # -- bookkeeping ----------------------------------------------------------------------------
+    # A request stops counting when its answer has been sent: the end of the stream, or the
+    # non-streaming success hook, both in the request's own path. LiteLLM's success/failure events
+    # run later on its logging worker; they end what the hooks did not see (failures, other routes).
+    async def async_post_call_success_hook(self, data: dict, user_api_key_dict: Any, response: Any) -> None:
+        self._answered(data)
+
+    async def async_post_call_streaming_iterator_hook(self, user_api_key_dict: Any, response: Any,
+                                                      request_data: dict) -> AsyncGenerator[Any, None]:
+        try:
+            async for item in response:
+                yield item
+        finally:
+            self._answered(request_data)
+
+    def _answered(self, data: object) -> None:
+        call_id = data.get("litellm_call_id") if isinstance(data, dict) else None
+        if call_id:
+            self.inflight.end(str(call_id))
+
     async def async_log_success_event(self, kwargs: dict, response_obj: Any, start_time: Any, end_time: Any) -> None:
         call_id = kwargs.get("litellm_call_id")
         if call_id:

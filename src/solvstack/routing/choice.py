@@ -40,6 +40,7 @@ class ReplicaLoad:
 
     in_flight: int = 0  # requests this proxy sent there and has not seen finish
     unseen: int = 0  # ...of which sent too recently to show in the metrics sample (vLLM's gauges lag)
+    finished: int = 0  # this proxy's requests the sample still counts that have finished since
     running: float | None = None  # vllm:num_requests_running
     waiting: float | None = None  # vllm:num_requests_waiting
     kv_usage: float | None = None  # vllm:kv_cache_usage_perc, 0..1
@@ -82,13 +83,15 @@ def deployment_id(deployment: Any) -> str:
 
 def score(load: ReplicaLoad, use_metrics: bool = True) -> float:
     """Estimated queue length. Fresh vLLM metrics see every proxy's traffic but lag (a scrape
-    interval, plus vLLM's own gauge delay): add this proxy's requests sent since the sample could
-    have seen them, and never go below this proxy's own in-flight count.
+    interval, plus vLLM's own gauge delay): move the sample forward by this proxy's own events since
+    (add the requests it sent, take off the ones that finished), and never go below this proxy's
+    own in-flight count.
     Waiting requests count twice: a queue on the replica means it is saturated.
     Without metrics (or with ``use_metrics=False``): the in-flight count alone."""
     if not use_metrics or load.running is None or load.waiting is None:
         return float(load.in_flight)
-    return max(float(load.in_flight), load.running + load.waiting + load.unseen) + load.waiting
+    sampled = max(0.0, load.running + load.waiting + load.unseen - load.finished)
+    return max(float(load.in_flight), sampled) + load.waiting
 
 
 def overloaded(load: float, least: float, policy: Policy, new: bool = False) -> bool:

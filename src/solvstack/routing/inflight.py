@@ -13,8 +13,10 @@ arrive, and a retry that moves it to another replica moves its count too. Entrie
 from __future__ import annotations
 
 import time
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable
+
+_FINISHED_KEPT = 4096  # recent completions remembered for :meth:`InFlight.finished_since`
 
 
 class InFlight:
@@ -24,14 +26,15 @@ class InFlight:
         self.ttl_s, self.clock = ttl_s, clock
         self._calls: dict[str, tuple[str, float]] = {}  # call id -> (replica, started)
         self._counts: Counter[str] = Counter()
+        self._finished: deque[tuple[str, float, float]] = deque(maxlen=_FINISHED_KEPT)  # (replica, started, ended)
 
     def begin(self, call_id: str, replica: str) -> None:
         self._expire()
-        self.end(call_id)  # a retry of the same call replaces its earlier attempt
+        self.end(call_id, finished=False)  # a retry of the same call replaces its earlier attempt
         self._calls[call_id] = (replica, self.clock())
         self._counts[replica] += 1
 
-    def end(self, call_id: str, replica: str | None = None) -> None:
+    def end(self, call_id: str, replica: str | None = None, finished: bool = True) -> None:
         """Finish ``call_id``; with ``replica``, only if it is still counted there (a late event of
         a failed first attempt must not end the retry running elsewhere)."""
         entry = self._calls.get(call_id)
@@ -39,6 +42,8 @@ class InFlight:
             return
         del self._calls[call_id]
         self._counts[entry[0]] -= 1
+        if finished:
+            self._finished.append((entry[0], entry[1], self.clock()))
 
     def count(self, replica: str) -> int:
         return self._counts[replica]
@@ -50,6 +55,15 @@ class InFlight:
             if started <= since:
                 break
             n += r == replica
+        return n
+
+    def finished_since(self, replica: str, since: float) -> int:
+        """Requests to ``replica`` that were in flight at ``since`` and have finished after it."""
+        n = 0
+        for r, started, ended in reversed(self._finished):  # newest first
+            if ended <= since:
+                break
+            n += r == replica and started <= since
         return n
 
     def replica_of(self, call_id: str) -> str | None:
@@ -64,4 +78,4 @@ class InFlight:
         for call_id, (_, started) in list(self._calls.items()):
             if now - started <= self.ttl_s:
                 break
-            self.end(call_id)
+            self.end(call_id, finished=False)  # lost: never seen finishing
