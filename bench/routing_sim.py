@@ -12,9 +12,10 @@ What is modelled (one replica = one vLLM engine, continuous batching):
 * a step lasts ``t_step + t_prefill * prefill_tokens + t_decode * decoding_requests``; the first
   token comes at the end of the step that finishes the prefill (TTFT adds the proxy's overhead);
   vLLM's ``prefix_cache_queries`` / ``hits`` are counted the same way (prompt tokens / cached ones);
-* the router sees what the real one sees: its own in-flight counts (up at once, down when
-  LiteLLM's logging worker runs the success callbacks, ``log_lag_s`` later), and vLLM's
-  running/waiting gauges scraped every ``scrape_s`` and ``lag_s`` old.
+* the router sees what the real one sees: its own in-flight counts (up at once; down when the
+  answer is sent for solv, when LiteLLM's logging worker runs the success callbacks, ``log_lag_s``
+  later, for least-busy), and vLLM's running/waiting gauges scraped every ``scrape_s`` and
+  ``lag_s`` old.
 
 Strategies: ``solv`` calls the real decision, :func:`solvstack.routing.choice.decide`, with the
 real key function (:func:`solvstack.routing.affinity.affinity_key` on the ``x-session-id``) and
@@ -224,6 +225,7 @@ class Router:
         self.ids = [f"r{i}" for i in range(len(replicas))]
         self.in_flight = [0] * len(replicas)
         self.sent: list[deque[float]] = [deque() for _ in replicas]  # start times of own in-flight requests
+        self.finished: deque[tuple[int, float, float]] = deque(maxlen=4096)  # (replica, started, logged)
         self.samples: list[Sample | None] = [None] * len(replicas)
         self.pins: dict[str, int] = {}
         self.lag_s, self.stale_s = lag_s, stale_s  # the gauges' real lag
@@ -271,8 +273,13 @@ class Router:
                 continue
             since = sample.at - self.assumed_lag_s
             unseen = sum(1 for t in self.sent[i] if t > since)
-            loads[rid] = ReplicaLoad(in_flight=self.in_flight[i], unseen=unseen, running=sample.running,
-                                     waiting=sample.waiting)
+            finished = 0
+            for r, started, ended in reversed(self.finished):  # as InFlight.finished_since
+                if ended <= since:
+                    break
+                finished += r == i and started <= since
+            loads[rid] = ReplicaLoad(in_flight=self.in_flight[i], unseen=unseen, finished=finished,
+                                     running=sample.running, waiting=sample.waiting)
         key = affinity_key("sim", None, ("x-session-id", req.session)) if req.session else None
         choice = decide(self.ids, loads, key, self.policy, id_of=lambda x: x, new=req.new)
         self.reasons[choice.reason] += 1
@@ -440,8 +447,8 @@ def simulate(strategy: str, load: str, n_replicas: int, costs: Costs, shape: Sha
                 del history[i][:32]
             for r in firsts:
                 out.ttft.append(r.first_token - r.arrival + costs.overhead)
-            for r in done:
-                push(end + costs.log_lag_s, "logged", r)
+            for r in done:  # LiteLLM's counts drop on its success event; solv's when the answer is sent
+                push(end + (costs.log_lag_s if strategy in LITELLM else 0.0), "logged", r)
                 rep.served += 1
                 pending[0] -= 1
                 r.on_done(end + costs.overhead)
@@ -450,6 +457,7 @@ def simulate(strategy: str, load: str, n_replicas: int, costs: Costs, shape: Sha
             r = payload  # type: ignore[assignment]
             router.in_flight[r.replica] -= 1
             router.sent[r.replica].remove(r.arrival)
+            router.finished.append((r.replica, r.arrival, now))
         elif kind == "scrape":
             router.scrape(now, history)
             if pending[0] or any(k != "scrape" for _, _, k, _ in events):
