@@ -61,11 +61,11 @@ class Policy:
     balance_abs_threshold: float = 8.0
     # ...and is more than this many times the least loaded one's (SGLang: both must hold).
     balance_rel_threshold: float = 1.5
+    # ...or when its KV cache is this full (new prefixes would evict the ones we want to keep).
+    kv_cache_high: float = 0.95
     # An anonymous conversation's first request (no session id, no history: nothing cached yet, and
     # maybe a one-off) spills by this absolute threshold instead (with the same relative one).
     new_conversation_abs_threshold: float = 1.0
-    # ...or when its KV cache is this full (new prefixes would evict the ones we want to keep).
-    kv_cache_high: float = 0.95
 
 
 @dataclass(frozen=True)
