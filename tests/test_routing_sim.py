@@ -58,3 +58,10 @@ def test_solv_runs_the_real_decision_and_keeps_chats_warm():
 def test_deployment_affinity_with_one_key_uses_one_replica():
     out = sim.simulate("deployment_affinity", "uniform", 4, COSTS, SHAPE, seed=2, closed=(4, 2))
     assert sorted(out.served) == [0, 0, 0, 8]
+
+
+def test_the_committed_real_run_has_every_cell_to_calibrate_on():
+    real = sim.load_real(REPO / "bench" / "routing_real.json")
+    assert {(load, s) for load in real for s in real[load]} == {(load, s) for load in sim.LOADS
+                                                                for s in sim.STRATEGIES if s != "oracle"}
+    assert all(c.p50 > 0 and c.engine > 0 and 0 <= c.hit_rate <= 1 for cells in real.values() for c in cells.values())
