@@ -1,6 +1,6 @@
 """Trace-driven simulator of N vLLM replicas behind each routing strategy, for 8-64 GPUs.
 
-    .venv/bin/python bench/routing_sim.py            # calibration + projections, ~30 s, pure Python
+    .venv/bin/python bench/routing_sim.py            # calibration + projections, ~45 s on 2 busy cores, pure Python
 
 What is modelled (one replica = one vLLM engine, continuous batching):
 
