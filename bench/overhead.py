@@ -1,17 +1,19 @@
-"""Overhead of the solv thinking hook vs the stock LiteLLM proxy: same backend, same run, interleaved.
+"""Overhead of solv's callbacks vs the stock LiteLLM proxy: same backend, same run, interleaved.
 
-    .venv/bin/python bench/overhead.py [--requests 400] [--concurrency 8] [--rounds 4]
+    .venv/bin/python bench/overhead.py [--requests 400] [--concurrency 8] [--rounds 4] [--callbacks repo]
 
 Starts one local OpenAI-compatible backend (its own process) and two proxies on the repo's config:
-*stock* (no callbacks) and *solv* (the repo's callbacks: the thinking hook on the local classifier
-path). Rounds alternate stock/solv so drift hits both. Prints p50/p99 latency and RPS of each and,
-last, ``overhead_p50_ms=<x> rps_ratio=<y>`` (solv / stock).
+*stock* (no callbacks) and *solv* (by default the shipped ``litellm_settings.callbacks``; the thinking
+hook on the local classifier path). Rounds alternate stock/solv so drift hits both. Prints p50/p99
+latency, RPS and the proxy's CPU time per request (from /proc, all threads) of each and, last,
+``overhead_p50_ms=<x> rps_ratio=<y> cpu_ms_delta=<z>`` (solv vs stock).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import statistics
 import subprocess
 import sys
@@ -24,6 +26,8 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bench.common import interleaved, pct  # noqa: E402
 from tests.support.proxy import MASTER_KEY, deployment, free_port, start_proxy, write_variant  # noqa: E402
+
+from solvstack.proxyproc import ProxyProcess  # noqa: E402
 
 PROMPTS = ["hi there!", "what is 17 * 23?", "prove that sqrt(2) is irrational",
            "who won the match yesterday?", "write a haiku about autumn",
@@ -52,8 +56,8 @@ def main() -> None:
     ap.add_argument("--requests", type=int, default=400)
     ap.add_argument("--concurrency", type=int, default=8)
     ap.add_argument("--rounds", type=int, default=4)
-    ap.add_argument("--callbacks", default="plugins.solv_thinking.instance",
-                    help="comma-separated callbacks of the solv proxy; 'repo' = the repo config's whole list")
+    ap.add_argument("--callbacks", default="repo",
+                    help="comma-separated callbacks of the solv proxy; 'repo' (default) = the shipped list")
     args = ap.parse_args()
     port = free_port()
     backend = subprocess.Popen([sys.executable, "-m", "tests.support.backend", str(port)],
@@ -69,19 +73,38 @@ def main() -> None:
         try:
             for p in proxies.values():  # warm-up: connection pools, first-request imports
                 asyncio.run(load(p.url, 50, args.concurrency))
-            results = interleaved(["stock", "solv"], args.rounds,
-                                  lambda name: asyncio.run(load(proxies[name].url, args.requests, args.concurrency)))
+            cpu: dict[str, list[float]] = {"stock": [], "solv": []}
+
+            def run(name: str) -> tuple[list[float], float]:
+                before = cpu_ms(proxies[name])
+                out = asyncio.run(load(proxies[name].url, args.requests, args.concurrency))
+                cpu[name].append((cpu_ms(proxies[name]) - before) / args.requests)
+                return out
+
+            results = interleaved(["stock", "solv"], args.rounds, run)
         finally:
             for p in proxies.values():
                 p.stop()
             backend.terminate()
     for name, (lat, rps) in results.items():
         print(f"{name:5s} n={len(lat)} p50={pct(lat, 50):.2f}ms p99={pct(lat, 99):.2f}ms "
-              f"rps={statistics.mean(rps):.1f}")
+              f"rps={statistics.mean(rps):.1f} cpu_ms_per_req={statistics.mean(cpu[name]):.2f} "
+              f"(rounds {' '.join(f'{x:.0f}' for x in rps)})")
     stock, solv = results["stock"], results["solv"]
     overhead = pct(solv[0], 50) - pct(stock[0], 50)
     ratio = statistics.mean(solv[1]) / statistics.mean(stock[1])
-    print(f"overhead_p50_ms={overhead:.2f} rps_ratio={ratio:.3f}")
+    delta = statistics.mean(cpu["solv"]) - statistics.mean(cpu["stock"])
+    print(f"overhead_p50_ms={overhead:.2f} rps_ratio={ratio:.3f} cpu_ms_delta={delta:.2f}")
+
+
+def cpu_ms(proxy: ProxyProcess) -> float:
+    """CPU time (user + system, all threads) the proxy process has used, in ms; 0 where /proc is absent."""
+    try:
+        assert proxy.proc is not None
+        fields = Path(f"/proc/{proxy.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (OSError, AssertionError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK") * 1000
 
 
 if __name__ == "__main__":
