@@ -227,7 +227,8 @@ def test_killing_a_replica_behind_nginx_loses_no_request(cluster: Cluster, capsy
     what B never answered to A). Streams B was serving end broken (an error, never a clean [DONE]);
     streams after the kill complete on A."""
     for r in cluster.replicas:
-        r.behaviour = Behaviour(content="one two three four five six", delay_s=0.05, chunk_delay_s=0.15)
+        # streams last ~2 s, so several are in flight on B when it dies
+        r.behaviour = Behaviour(content="one two three four five six", delay_s=0.05, chunk_delay_s=0.3)
     stop, tally = threading.Event(), Tally()
     threads = [threading.Thread(target=_client, args=(cluster.lb, n, stop, tally), daemon=True)
                for n in range(CLIENTS)]
@@ -249,6 +250,8 @@ def test_killing_a_replica_behind_nginx_loses_no_request(cluster: Cluster, capsy
     assert tally.lost == [], tally.lost[:5]
     assert after_kill > 0, "the surviving replica carried no load"
     assert tally.streams_done > 0
+    assert tally.streams_cut > 0, "no stream was in flight on the killed replica"
+    assert max(tally.cut_after_chunks) > 0, "cut streams had received no chunk: is nginx buffering?"
     assert all(t.is_alive() is False for t in threads)
     r = cluster.chat(cluster.lb, "/no_think after the kill")
     assert r.status_code == 200
