@@ -64,6 +64,11 @@ class RedisServer:
             self.proc.terminate()
             self.proc.wait(10)
 
+    def pause(self, ms: int) -> None:
+        """Redis stops answering every client for ``ms`` (a slow Redis), then resumes by itself."""
+        subprocess.run(["redis-cli", "-p", str(self.port), "CLIENT", "PAUSE", str(ms), "ALL"],
+                       check=True, capture_output=True, timeout=10)
+
     def keys(self, pattern: str = "*") -> list[str]:
         out = subprocess.run(["redis-cli", "-p", str(self.port), "--scan", "--pattern", pattern],
                              capture_output=True, text=True, timeout=10)

@@ -169,6 +169,17 @@ def test_redis_down_fails_open_and_recovers(cluster: Cluster):
     assert "is back" in cluster.b.log_path.read_text(errors="replace")
 
 
+def test_slow_redis_fails_open(cluster: Cluster):
+    """Redis that does not answer within solv.shared_cache.timeout_s counts as down: the request goes on."""
+    time.sleep(RETRY_AFTER_S + 0.5)  # whatever the previous test left, the link is usable again
+    cluster.judge.behaviour = Behaviour(content="LOW")
+    cluster.redis.pause(3000)
+    r = cluster.chat(cluster.b, "how do I reverse a list in python, slowly?")
+    assert r.status_code == 200, r.text
+    assert f"Redis 127.0.0.1:{cluster.redis.port} unavailable (no answer within" in \
+        cluster.b.log_path.read_text(errors="replace")
+
+
 # --- the load balancer -----------------------------------------------------------------------------
 
 CLIENTS = 32
