@@ -69,7 +69,12 @@ class RedisLink:
         raw = await self._call(lambda client: client.get(KEY_PREFIX + key))
         if raw is _FAILED:
             return False, None
-        return True, None if raw is None else json.loads(raw)
+        if not isinstance(raw, (str, bytes)):
+            return True, None
+        try:
+            return True, json.loads(raw)
+        except ValueError:  # not ours (or corrupt): a miss, overwritten by the next set
+            return True, None
 
     async def set(self, key: str, value: Any, ttl_s: float) -> bool:
         data = json.dumps(value, separators=(",", ":"))
