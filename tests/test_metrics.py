@@ -103,7 +103,8 @@ def test_served_requests_have_latency_and_tokens_without_litellm_callback(client
 
 def test_failed_requests_counted_by_status(client, rec):
     before = scrape(client)
-    r = client.post("/v1/chat/completions", json={"model": "no-such-group", "messages": [{"role": "user", "content": "x"}]})
+    r = client.post("/v1/chat/completions",
+                    json={"model": "no-such-group", "messages": [{"role": "user", "content": "x"}]})
     assert r.status_code >= 400
     after = scrape(client)
     status = str(r.status_code)
