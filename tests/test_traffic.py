@@ -210,3 +210,12 @@ def test_a_pasted_document_is_private():
     memo = " ".join(["The Q3 reorganisation of the ACME platform team moves billing to the Oslo office."] * 30)
     _, v = run(cb.user(f"{memo}\n\nWhat's the weather in Oslo tomorrow?"), Fixed(Level.RAG, 0.99))
     assert not v.search and v.level is Level.LOW
+
+
+def test_a_follow_up_query_takes_no_code_from_the_earlier_turn():
+    earlier = ("vault = AcmeVault(token=os.environ['ACME_TOKEN'])\nvault.rotate(tenant_id=991)\n"
+               "Tell me about HashiCorp Vault")
+    body = {"model": "m", "messages": [{"role": "user", "content": earlier}, {"role": "assistant", "content": "ok"},
+                                       {"role": "user", "content": "/search what about its latest version?"}]}
+    _, v = run(body, Fixed(Level.NO))
+    assert v.search and v.conv.earlier == ("Tell me about HashiCorp Vault",)

@@ -36,7 +36,7 @@ import logging
 import re
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from solvstack.classify.base import Classifier, Conversation
@@ -116,7 +116,7 @@ async def decide(body: dict[str, Any], headers: Mapping[str, str] | None, classi
     # the thinking applied to the model: None leaves the client's own parameter alone
     thinking = None if decision.source == "client" else policy.rag_thinking if level is Level.RAG else level
     verdict = Verdict(Level.RAG if search else level, thinking, search, decision.source, reading.kind,
-                      decision.confidence, 0.0, None, Conversation(human, reading.earlier), reading.anchor,
+                      decision.confidence, 0.0, None, Conversation(human, reading.earlier_words), reading.anchor,
                       ov.think is not None)
     return body, _timed(verdict, start)
 
@@ -149,6 +149,4 @@ def _strip_overrides(body: dict[str, Any], reading: Reading) -> tuple[dict[str, 
 
 
 def _timed(verdict: Verdict, start: float) -> Verdict:
-    ms = (time.perf_counter() - start) * 1000
-    return Verdict(verdict.level, verdict.thinking, verdict.search, verdict.source, verdict.kind,
-                   verdict.confidence, ms, verdict.task, verdict.conv, verdict.anchor, verdict.overridden)
+    return replace(verdict, ms=(time.perf_counter() - start) * 1000)

@@ -76,6 +76,8 @@ _MACHINE_LINE = re.compile(
          \#include|public|private|protected|static|async|await|export|interface|type|struct|impl|use)\s
          [^\n]*[(){}\[\]=:;<>]                               # a code statement
       | [^\n]*[;{}]\s*$                                      # ends like C / JS / Java
+      | [\w.\[\]'"]+\s*(?:[-+*/|&]?=|:=)\s*\S                  # an assignment
+      | [\w.]+\([^()\n]*(?:\([^()\n]*\)[^()\n]*)*\)\s*$          # a call on its own line
       | [\w.\-/]+\.\w{1,5}:\d+                               # path:line
       | [$#>]\s                                              # shell prompt
       | [^\w\s]{3,}                                          # rules, ascii art
@@ -134,7 +136,8 @@ class Reading:
     human: str = ""                       # the human's own words in the anchor turn (prose only)
     question: str = ""                    # what the classifier reads: the words plus short snippets
     anchor: int | None = None             # index of the message holding them (overrides live there)
-    earlier: tuple[str, ...] = field(default_factory=tuple)  # earlier human turns (words only), oldest first
+    earlier: tuple[str, ...] = field(default_factory=tuple)  # earlier human turns as the classifier reads them
+    earlier_words: tuple[str, ...] = field(default_factory=tuple)  # ...and as prose only (search queries)
     assistant: str = ""                   # the assistant reply before the anchor turn (head only)
     private: bool = False                 # code, files, diffs, traces, tool output or agent scaffolding
     task: str | None = None               # for kind "task": which one (title, tags, commit_message, ...)
@@ -164,10 +167,11 @@ def read_request(body: Mapping[str, Any], headers: Mapping[str, str] | None = No
             return Reading(CONTEXT, question, question, last, private=True)
     anchor, (human, question, private) = _anchor(messages, last)
     agent = tool_tail or anchor != last
-    earlier = tuple(_read_text(text_of(messages[i].get("content")))[1] for i in _earlier_users(messages, anchor, 2))
+    earlier = [_read_text(text_of(messages[i].get("content"))) for i in _earlier_users(messages, anchor, 2)]
     assistant = _assistant_before(messages, anchor)
     private = private or agent or ide or _carries_material(messages, anchor)
-    return Reading(AGENT if agent else CHAT, human, question, anchor, earlier, assistant, private)
+    return Reading(AGENT if agent else CHAT, human, question, anchor, earlier=tuple(e[1] for e in earlier),
+                   earlier_words=tuple(e[0] for e in earlier), assistant=assistant, private=private)
 
 
 # -- kinds -------------------------------------------------------------------------------------------------
