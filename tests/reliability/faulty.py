@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import http.client
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from urllib.parse import urlsplit
+
+from tests.support.localserver import LocalServer
 
 GARBAGE: dict[str, tuple[str, bytes]] = {
     "html": ("text/html", b"<html><body><h1>502 Bad Gateway</h1>nginx</body></html>"),
@@ -29,7 +31,7 @@ GARBAGE: dict[str, tuple[str, bytes]] = {
 MODES = ("pass", "hang", *GARBAGE)
 
 
-class FaultyFront:
+class FaultyFront(LocalServer):
     """One HTTP front on loopback; ``mode`` decides every answer."""
 
     def __init__(self, target_url: str) -> None:
@@ -37,27 +39,16 @@ class FaultyFront:
         self.mode = "pass"
         self.hits = 0
         self._released = threading.Event()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(self))
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
+        super().__init__(_handler(self))
 
     def release(self) -> None:
         """Let hanging requests go (they get an empty answer)."""
         self._released.set()
         self._released = threading.Event()
 
-    def __enter__(self) -> FaultyFront:
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
+    def stop(self) -> None:
         self._released.set()
-        self._server.shutdown()
-        self._server.server_close()
+        super().stop()
 
     def forward(self, method: str, path: str, body: bytes, headers: dict[str, str]) -> tuple[int, str, bytes]:
         conn = http.client.HTTPConnection(self.target.hostname or "127.0.0.1", self.target.port, timeout=30)

@@ -15,8 +15,10 @@ import json
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
+
+from tests.support.localserver import LocalServer
 
 
 @dataclass
@@ -39,37 +41,17 @@ class Recorded:
     at: float = field(default_factory=time.monotonic)
 
 
-class RecordingBackend:
+class RecordingBackend(LocalServer):
     def __init__(self, name: str = "backend", port: int = 0, keep: bool = True) -> None:
         self.name, self.keep = name, keep
         self.behaviour = Behaviour()
         self.requests: list[Recorded] = []
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(self))
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def port(self) -> int:
-        return int(self._server.server_address[1])
+        super().__init__(_handler_for(self), port)
 
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}/v1"
-
-    def start(self) -> RecordingBackend:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-
-    def __enter__(self) -> RecordingBackend:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     def record(self, rec: Recorded) -> None:
         if not self.keep:  # benchmarks send thousands of requests

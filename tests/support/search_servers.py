@@ -19,9 +19,11 @@ import re
 import threading
 import time
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlparse, urlsplit
+
+from tests.support.localserver import LocalServer
 
 
 def hit(title: str, url: str, content: str, date: str | None = None) -> dict[str, Any]:
@@ -50,7 +52,7 @@ class SearchRequest:
         return self.params.get("q") or str((self.body or {}).get("query", ""))
 
 
-class _SearchServer:
+class _SearchServer(LocalServer):
     name = "search"
 
     def __init__(self, port: int = 0, keep: bool = True) -> None:
@@ -59,28 +61,11 @@ class _SearchServer:
         self.keep = keep
         self._lock = threading.Lock()
         self._release = threading.Event()
-        self._server = ThreadingHTTPServer(("127.0.0.1", port), _handler(self))
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}"
-
-    def start(self) -> _SearchServer:
-        self._thread.start()
-        return self
+        super().__init__(_handler(self), port)
 
     def stop(self) -> None:
         self._release.set()
-        self._server.shutdown()
-        self._server.server_close()
-
-    def __enter__(self) -> _SearchServer:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
+        super().stop()
 
     def clear(self) -> None:
         with self._lock:
