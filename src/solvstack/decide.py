@@ -54,7 +54,6 @@ _EXPLICIT_SEARCH = re.compile(
     r"\b(?:search|google|look(?:\s+\w+)?\s+up|browse|check|find)\b[^.?!\n]{0,40}\b(?:web|internet|online|google)\b|"
     r"\b(?:web|internet|online|google)\s+search\b|\bgoogle\s+(?:it|this|that|for)\b",
     re.IGNORECASE)
-_CAP = {Level.HIGH: Level.LOW}  # answering from context the client retrieved: at most LOW
 
 
 @dataclass(frozen=True)
@@ -111,8 +110,8 @@ async def decide(body: dict[str, Any], headers: Mapping[str, str] | None, classi
         level = Level.LOW
     if level is Level.RAG and not search:  # nothing will be looked up: answer from what the model knows
         level = policy.rag_thinking if reading.kind == CONTEXT else Level.LOW
-    if reading.kind == CONTEXT and classified:
-        level = _CAP.get(level, level)
+    if reading.kind == CONTEXT and classified and level is Level.HIGH:
+        level = Level.LOW  # answering from context the client retrieved: at most LOW
     # the thinking applied to the model: None leaves the client's own parameter alone
     thinking = None if decision.source == "client" else policy.rag_thinking if level is Level.RAG else level
     verdict = Verdict(Level.RAG if search else level, thinking, search, decision.source, reading.kind,

@@ -87,7 +87,7 @@ _DIFF_OR_TRACE = re.compile(r"^(?:diff --git|@@ .+ @@|Traceback \(most recent ca
 # -- client background tasks -----------------------------------------------------------------------------
 _TRANSCRIPT_TAG = re.compile(r"<(?:chat_history|conversation|history|messages|chat|dialogue|transcript)>",
                              re.IGNORECASE)
-_ROLE_LINE = re.compile(r"^\s*(?:#+\s*)?(USER|ASSISTANT|HUMAN|AI|BOT|SYSTEM|User|Assistant|Human|AI)\s*:?\s*$|"
+_ROLE_LINE = re.compile(r"^\s*(?:#+\s*)?(USER|ASSISTANT|HUMAN|AI|BOT|SYSTEM|User|Assistant|Human)\s*:?\s*$|"
                         r"^\s*(?:USER|ASSISTANT|User|Assistant|Human|AI|Bot)\s*:\s*\S", re.MULTILINE)
 _TASK_HEADER = re.compile(r"^\s*#{1,4}\s*(?:Task|Instructions?|Guidelines)\s*:?\s*$|^\s*(?:Your )?task is to\b",
                           re.IGNORECASE | re.MULTILINE)
@@ -152,9 +152,6 @@ def read_request(body: Mapping[str, Any], headers: Mapping[str, str] | None = No
     if last is None:
         return Reading(CHAT)
     system = _system_text(messages)
-    # Tool definitions alone say little (Open WebUI puts its built-in tools on every chat); an agent's
-    # system prompt or an IDE client's headers say the human is working on code.
-    ide = _ide_client(headers) or bool(_AGENT_SYSTEM.search(system[:20000]))
     after = messages[last + 1:]
     tool_tail = any(isinstance(m, dict) and (m.get("role") in ("tool", "function") or m.get("tool_calls"))
                     for m in after)
@@ -169,7 +166,10 @@ def read_request(body: Mapping[str, Any], headers: Mapping[str, str] | None = No
     agent = tool_tail or anchor != last
     earlier = [_read_text(text_of(messages[i].get("content"))) for i in _earlier_users(messages, anchor, 2)]
     assistant = _assistant_before(messages, anchor)
-    private = private or agent or ide or _carries_material(messages, anchor)
+    # Tool definitions alone say little (Open WebUI puts its built-in tools on every chat); an agent's
+    # system prompt or an IDE client's headers say the human is working on code. Cheapest checks first.
+    private = private or agent or _ide_client(headers) or bool(_AGENT_SYSTEM.search(system[:20000])) \
+        or _carries_material(messages, anchor)
     return Reading(AGENT if agent else CHAT, human, question, anchor, earlier=tuple(e[1] for e in earlier),
                    earlier_words=tuple(e[0] for e in earlier), assistant=assistant, private=private)
 
