@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from solvstack import config as solv_config
+from solvstack import check as solv_check
 from solvstack.deployments import (
     Deployment,
     DeploymentError,
@@ -62,7 +62,8 @@ def test_defaults_and_derived_values(tmp_path):
     ("model: m\nserved_name: m\nport: 1\ngpus: [0]\ntensor_parallel_size: 2\n",
      ["tensor_parallel_size 2 but 1 GPU(s)", "list one GPU per shard"]),
     ("model: m\nserved_name: m\nport: 1\nargs: ['--port=9']\n", ["'--port=9' is set by the field 'port'"]),
-    ("model: m\nserved_name: m\nport: 1\ngpu_memory_utilisation: 0.8\n", ["gpu_memory_utilisation", "Extra inputs"]),
+    ("model: m\nserved_name: m\nport: 1\ngpu_memory_utilisation: 0.8\n",
+     ["gpu_memory_utilisation: unknown key (did you mean 'gpu_memory_utilization'?)", "valid keys here: args"]),
     ("model: m\nserved_name: m\nport: 1\ngpus: [0]\nfallback: true\n", ["fallback: true is for a local CPU"]),
     ("- a list\n", ["must be a mapping"]),
     ("model: [unclosed\n", ["cannot read it as YAML"]),
@@ -72,7 +73,7 @@ def test_bad_fields_name_file_field_and_fix(tmp_path, text, needles):
     with pytest.raises(DeploymentError) as err:
         load_deployment(path)
     message = str(err.value)
-    assert str(path) in message
+    assert message.startswith(f"{path}: ") and "Value error" not in message
     for needle in needles:
         assert needle in message, message
 
@@ -80,11 +81,11 @@ def test_bad_fields_name_file_field_and_fix(tmp_path, text, needles):
 def test_port_clash_and_shared_gpu_across_files(tmp_path):
     write(tmp_path / "p", "a", QWEN)
     write(tmp_path / "p", "b", QWEN.replace("gpus: [0]", "gpus: [1]"))
-    with pytest.raises(DeploymentError, match=r"b.yaml: port 8010 .* also used by .*a.yaml"):
+    with pytest.raises(DeploymentError, match=r"b.yaml: port: 8010 .* also used by .*a.yaml"):
         load_deployments(tmp_path / "p")
     write(tmp_path / "g", "a", QWEN)
     write(tmp_path / "g", "b", QWEN.replace("8010", "8011"))
-    with pytest.raises(DeploymentError, match=r"b.yaml: GPU 0 is also assigned to .*a.yaml"):
+    with pytest.raises(DeploymentError, match=r"b.yaml: gpus: GPU 0 is also assigned to .*a.yaml"):
         load_deployments(tmp_path / "g")
 
 
@@ -109,7 +110,7 @@ def test_generated_entry_passes_the_check(tmp_path):
     (lambda e: e["litellm_params"].update(model="hosted_vllm/qwen3-14b"), "set model: hosted_vllm/qwen3-8b"),
     (lambda e: e.update(model_name="qwen"), "model_name is 'qwen' but vllm/qwen3-gpu0.yaml declares model_group"),
     (lambda e: e["model_info"].update(solv_thinking="none"), "solv_thinking is 'none' but vllm/qwen3-gpu0.yaml says"),
-    (lambda e: e["model_info"].update(solv_deployment="qwen3-gpu9"), "solv_deployment 'qwen3-gpu9' has no vllm/"),
+    (lambda e: e["model_info"].update(solv_deployment="qwen3-gpu9"), "solv_deployment: 'qwen3-gpu9' has no vllm/"),
 ])
 def test_drift_is_named(tmp_path, edit, needle):
     d = load_deployment(write(tmp_path, "qwen3-gpu0", QWEN))
@@ -117,7 +118,7 @@ def test_drift_is_named(tmp_path, edit, needle):
     entry = model_list_entry(d)
     edit(entry)
     problems = check_model_list([d], config_with([entry]), "cfg.yaml", env={})
-    assert any(needle in p for p in problems), problems
+    assert any(needle in str(p) for p in problems), problems
 
 
 def test_entries_without_solv_deployment_link_by_api_base_or_served_name(tmp_path):
@@ -128,7 +129,7 @@ def test_entries_without_solv_deployment_link_by_api_base_or_served_name(tmp_pat
     assert check_model_list([d], config_with([by_env]), env={}) == []  # env unset: linked by served name
     assert check_model_list([d], config_with([by_env]), env={"BASE": "http://127.0.0.1:8001/v1"}) == []
     wrong = check_model_list([d], config_with([by_env]), env={"BASE": "http://127.0.0.1:9000/v1"})
-    assert wrong and "no model_list entry" in wrong[0] and "`solv gpus --model-list`" in wrong[0]
+    assert wrong and "no entry routes to vllm/cpu.yaml" in str(wrong[0]) and "`solv check` prints" in str(wrong[0])
 
 
 def check_args(config: Path) -> argparse.Namespace:
@@ -140,17 +141,88 @@ def test_solv_check_fails_on_gpu_drift_and_warns_on_the_embedded_default(tmp_pat
     write(tmp_path / "vllm", "cpu", "model: embedded:x\nserved_name: x\nport: 8001\nfallback: true\n")
     cfg = tmp_path / "litellm_config.yaml"
     cfg.write_text(yaml.safe_dump({"model_list": []}))
-    assert solv_config.run(check_args(cfg)) == 2
+    assert solv_check.run(check_args(cfg)) == 2
     err = capsys.readouterr().err
-    assert "error: vllm/qwen3-gpu0.yaml serves 'qwen3-8b'" in err and "warning: vllm/cpu.yaml" in err
+    assert "error: " + str(cfg) + ": model_list: no entry routes to vllm/qwen3-gpu0.yaml" in err
+    assert "warning: " + str(cfg) + ": model_list: no entry routes to vllm/cpu.yaml" in err
     d = load_deployment(tmp_path / "vllm" / "qwen3-gpu0.yaml")
     assert d is not None
-    cfg.write_text(yaml.safe_dump({"model_list": [model_list_entry(d)]}))
-    assert solv_config.run(check_args(cfg)) == 0
+    printed = re.split(r"\n\d+ problem", err.split("pointing at the servers solv up starts:\n", 1)[1])[0]
+    assert yaml.safe_load(printed) == [model_list_entry(d)]  # the exact entry to paste
+    cfg.write_text(yaml.safe_dump({"model_list": yaml.safe_load(printed)}))
+    assert solv_check.run(check_args(cfg)) == 0
 
 
 def test_solv_check_validates_solv_routing(tmp_path, capsys):
     cfg = tmp_path / "litellm_config.yaml"
     cfg.write_text(yaml.safe_dump({"model_list": [], "solv": {"routing": {"load_factr": 3}}}))
-    assert solv_config.run(check_args(cfg)) == 2
-    assert "solv.routing.load_factr: Extra inputs are not permitted" in capsys.readouterr().err
+    assert solv_check.run(check_args(cfg)) == 2
+    assert "solv.routing.load_factr: unknown key" in capsys.readouterr().err
+
+
+def test_every_bad_file_is_reported_in_one_error(tmp_path):
+    write(tmp_path, "a", "model: m\nserved_name: m\nport: 0\n")
+    write(tmp_path, "b", "model: m\nserved_name: m\nport: 1\nthinkng: qwen3\n")
+    write(tmp_path, "c", QWEN)
+    with pytest.raises(DeploymentError) as err:
+        load_deployments(tmp_path)
+    assert [(Path(p.file).name, p.path) for p in err.value.problems] == [("a.yaml", "port"), ("b.yaml", "thinkng")]
+
+
+# -- one declaration, three places: compose --------------------------------------------------------
+def test_compose_address_entries_are_accepted_except_for_solv_up(tmp_path):
+    d = load_deployment(write(tmp_path, "qwen3-gpu0", QWEN))
+    assert d is not None
+    entry = model_list_entry(d, compose=True)
+    assert entry["litellm_params"]["api_base"] == "http://vllm-qwen3-gpu0:8010/v1"
+    assert check_model_list([d], config_with([entry]), env={}) == []
+    (local_only,) = check_model_list([d], config_with([entry]), env={}, compose=False)
+    assert "set api_base: http://127.0.0.1:8010/v1" in local_only.message
+
+
+def test_compose_service_runs_what_solv_up_runs(tmp_path):
+    from solvstack.deployments import compose_overlay
+    from solvstack.launcher import gpu_spec
+
+    d = load_deployment(write(tmp_path, "qwen3-gpu0", QWEN.replace("gpus: [0]", 'gpus: ["GPU-1234abcd-0000"]')))
+    assert d is not None
+    service = compose_overlay([d])["services"]["vllm-qwen3-gpu0"]
+    spec = gpu_spec(d, ("GPU-1234abcd-0000",))
+    cmd = service["command"]
+    assert cmd[:8] == ["--model", "Qwen/Qwen3-8B", "--served-model-name", "qwen3-8b", "--host", "0.0.0.0",
+                       "--port", "8010"]
+    assert tuple(cmd[8:]) == spec.args  # the same flags, from one function
+    assert service["deploy"]["resources"]["reservations"]["devices"][0]["device_ids"] == ["GPU-1234abcd-0000"]
+
+
+def test_solv_check_names_compose_drift_and_prints_compose_entries(tmp_path, capsys):
+    from solvstack.deployments import render_compose
+
+    write(tmp_path / "vllm", "qwen3-gpu0", QWEN)
+    d = load_deployment(tmp_path / "vllm" / "qwen3-gpu0.yaml")
+    assert d is not None
+    cfg = tmp_path / "litellm_config.yaml"
+    cfg.write_text(yaml.safe_dump({"model_list": [model_list_entry(d, compose=True)]}))
+    overlay = tmp_path / "compose.gpus.yaml"
+    overlay.write_text(render_compose([d]))
+    assert solv_check.run(check_args(cfg)) == 0
+    capsys.readouterr()
+
+    write(tmp_path / "vllm", "qwen3-gpu1", QWEN.replace("[0]", "[1]").replace("8010", "8011"))  # the one edit
+    assert solv_check.run(check_args(cfg)) == 2
+    err = capsys.readouterr().err
+    assert f"error: {overlay}: services.vllm-qwen3-gpu1: missing; regenerate: solv gpus --compose" in err
+    assert "model_list: no entry routes to vllm/qwen3-gpu1.yaml" in err
+    assert "services.litellm.depends_on: is {'vllm-qwen3-gpu0'" in err  # the proxy waits for every server
+    printed = re.split(r"\n\d+ problems", err.split("(compose.gpus.yaml):\n", 1)[1])[0]
+    assert yaml.safe_load(printed)[0]["litellm_params"]["api_base"] == "http://vllm-qwen3-gpu1:8011/v1"
+
+    gpu1 = load_deployment(tmp_path / "vllm" / "qwen3-gpu1.yaml")
+    assert gpu1 is not None
+    overlay.write_text(render_compose([d, gpu1]).replace("--gpu-memory-utilization", "--gpu-memory-utilisation"))
+    cfg.write_text(yaml.safe_dump({"model_list": [model_list_entry(d, compose=True), *yaml.safe_load(printed)]}))
+    assert solv_check.run(check_args(cfg)) == 2
+    err = capsys.readouterr().err
+    assert "services.vllm-qwen3-gpu0.command: is [" in err and "services.vllm-qwen3-gpu1.command" in err
+    overlay.write_text(render_compose([d, gpu1]))
+    assert solv_check.run(check_args(cfg)) == 0

@@ -105,3 +105,19 @@ def test_solv_gpus_reports_a_bad_declaration(tmp_path, capsys):
     (tmp_path / "bad.yaml").write_text("model: m\nserved_name: m\nport: 99999\n")
     assert gpus.run(args(tmp_path), nvml=h100s(1)) == 2
     assert "bad.yaml" in capsys.readouterr().err
+
+
+def test_solv_gpus_compose_prints_the_overlay_and_its_model_list(tmp_path, capsys):
+    import yaml
+
+    (tmp_path / "qwen-gpu0.yaml").write_text(
+        "model: Qwen/Qwen3-8B\nserved_name: qwen3-8b\nport: 8010\ngpus: [0]\nthinking: qwen3\n")
+    (tmp_path / "cpu.yaml").write_text("model: embedded:smollm2-135m\nserved_name: s\nport: 8001\nfallback: true\n")
+    parser = argparse.ArgumentParser()
+    gpus.add_arguments(parser)
+    assert gpus.run(parser.parse_args(["--deployments", str(tmp_path), "--compose"])) == 0
+    overlay = yaml.safe_load(capsys.readouterr().out)
+    assert set(overlay["services"]) == {"vllm-qwen-gpu0", "litellm"}  # the CPU default is not a GPU service
+    assert gpus.run(parser.parse_args(["--deployments", str(tmp_path), "--model-list", "compose"])) == 0
+    (entry,) = yaml.safe_load(capsys.readouterr().out)["model_list"]
+    assert entry["litellm_params"]["api_base"] == "http://vllm-qwen-gpu0:8010/v1"

@@ -109,6 +109,14 @@ def test_gpu_backends_refuses_model_list_drift(tmp_path):
         gpu_backends(cfg, echo=print, nvml=h100s(1))
 
 
+def test_gpu_backends_refuses_entries_at_the_compose_address(tmp_path):
+    """`solv up`'s proxy cannot reach a compose service: the entry must name the server's own address."""
+    a = dep("a", [0], free_port())
+    cfg = stack(tmp_path, [a], entries=[model_list_entry(a, compose=True)])
+    with pytest.raises(LaunchError, match=rf"api_base is 'http://vllm-a:{a.port}/v1'.*set api_base: {a.api_base}"):
+        gpu_backends(cfg, echo=print, nvml=h100s(1))
+
+
 def test_gpu_backends_without_driver_falls_back_to_the_cpu_default(tmp_path):
     said: list[str] = []
     cfg = stack(tmp_path, [dep("a", [0], free_port())])
@@ -125,7 +133,7 @@ def test_a_bad_declaration_is_a_launch_error(tmp_path):
     (tmp_path / "vllm").mkdir()
     (tmp_path / "vllm" / "x.yaml").write_text("model: m\n")
     (tmp_path / "litellm_config.yaml").write_text("model_list: []\n")
-    with pytest.raises(LaunchError, match="x.yaml: invalid vLLM deployment"):
+    with pytest.raises(LaunchError, match="x.yaml: served_name: Field required"):
         gpu_backends(tmp_path / "litellm_config.yaml", echo=print, nvml=h100s(1))
 
 

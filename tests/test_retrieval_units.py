@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from solvstack.classify.base import Conversation
-from solvstack.config import ConfigError, SolvConfig
+from solvstack.config import ConfigError, SolvConfig, parse_solv
 from solvstack.retrieval import build_augmenter
 from solvstack.retrieval.augment import SearchAugmenter
-from solvstack.retrieval.config import RetrievalConfig, parse_retrieval, tool_specs
+from solvstack.retrieval.config import RetrievalConfig, tool_specs
 from solvstack.retrieval.context import INSTRUCTIONS, Caps, inject, render, select
 from solvstack.retrieval.errors import SearchFailed
 from solvstack.retrieval.providers import Retriever, SearchResult, ToolSpec
@@ -120,25 +120,37 @@ def test_inject_string_and_parts_keep_the_user_text_after_the_block():
 @pytest.mark.parametrize(("section", "needle"), [
     ({"providers": ["searxng"], "max_result": 3}, "solv.retrieval.max_result"),
     ({"providers": []}, "solv.retrieval.providers"),
-    ({}, "solv.retrieval.providers"),
+    ({"max_results": 3}, "solv.retrieval.providers: Field required"),
     ({"providers": ["searxng", "searxng"]}, "more than once"),
     ({"providers": ["searxng"], "timeout_s": 1, "provider_timeout_s": 2}, "provider_timeout_s"),
     ({"providers": ["searxng"], "max_results": 0}, "solv.retrieval.max_results"),
 ])
 def test_bad_retrieval_config_names_the_key(section, needle):
     with pytest.raises(ConfigError, match=needle):
-        parse_retrieval(section)
+        parse_solv({"search_tools": TOOLS, "solv": {"retrieval": section}})
+
+
+def test_an_empty_section_is_no_retrieval():
+    assert parse_solv({"solv": {"retrieval": {}}}).retrieval is None
+    assert parse_solv({"solv": {"retrieval": None}}).retrieval is None
 
 
 def test_unknown_provider_name_lists_the_search_tools():
-    with pytest.raises(ConfigError, match=r"'bing'.*\(searxng, tavily\)"):
-        tool_specs({"search_tools": TOOLS}, RetrievalConfig(providers=["bing"]))
+    with pytest.raises(ConfigError, match=r"solv.retrieval.providers\[1\]: 'bing'.*\(searxng, tavily\)"):
+        parse_solv({"search_tools": TOOLS, "solv": {"retrieval": {"providers": ["searxng", "bing"]}}})
 
 
 def test_unknown_search_provider_lists_litellm_providers():
     tools = [{"search_tool_name": "x", "litellm_params": {"search_provider": "altavista"}}]
     with pytest.raises(ConfigError, match="altavista.*LiteLLM knows:.*searxng.*tavily"):
-        tool_specs({"search_tools": tools}, RetrievalConfig(providers=["x"]))
+        parse_solv({"search_tools": tools, "solv": {"retrieval": {"providers": ["x"]}}})
+
+
+def test_tool_specs_resolve_the_named_tools_in_order():
+    specs = tool_specs({"search_tools": TOOLS}, RetrievalConfig(providers=["tavily", "searxng"]))
+    assert [s.name for s in specs] == ["tavily", "searxng"]
+    with pytest.raises(ConfigError, match="'bing' is not a search_tool_name"):
+        tool_specs({"search_tools": TOOLS}, RetrievalConfig(providers=["bing"]))
 
 
 def test_known_search_providers_match_the_pinned_litellm():
@@ -286,11 +298,11 @@ def test_solv_check_validates_the_retrieval_section(tmp_path, capsys):
 
     import yaml
 
-    from solvstack.config import run
+    from solvstack.check import run
 
     path = tmp_path / "litellm_config.yaml"
     path.write_text(yaml.safe_dump({"model_list": [], "search_tools": TOOLS,
                                     "solv": {"retrieval": {"providers": ["searxng", "bing"]}}}))
     assert run(argparse.Namespace(config=path)) == 2
     err = capsys.readouterr().err
-    assert "solv.retrieval.providers names 'bing'" in err and "(searxng, tavily)" in err
+    assert "solv.retrieval.providers[1]: 'bing' is not a search_tool_name" in err and "(searxng, tavily)" in err

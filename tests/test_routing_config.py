@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from solvstack.config import ConfigError
+from solvstack.config import ConfigError, parse_solv
 from solvstack.proxyproc import ProxyFailed
-from solvstack.routing.config import RoutingConfig, parse_routing
+from solvstack.routing.config import RoutingConfig
 from tests.support.backend import RecordingBackend
 from tests.support.proxy import deployment, start_proxy, write_variant
 
@@ -16,26 +16,36 @@ def raw(routing: dict, groups: tuple[str, ...] = ("qwen",)) -> dict:
 
 
 def test_defaults():
-    cfg = parse_routing({"model_list": []})
+    cfg = parse_solv({"model_list": []}).routing
     assert cfg == RoutingConfig()
     assert (cfg.affinity, cfg.balance_abs_threshold, cfg.balance_rel_threshold) == (True, 8.0, 1.5)
     assert (cfg.scrape_interval_s, cfg.stale_after_s, cfg.metrics_lag_s) == (1.0, 5.0, 0.0)
 
 
 @pytest.mark.parametrize(("routing", "needle"), [
-    ({"load_factor": 1.25}, "solv.routing.load_factor: Extra inputs are not permitted"),
+    ({"load_factor": 1.25}, "solv.routing.load_factor: unknown key; valid keys here: affinity, balance_abs_threshold"),
+    ({"balance_rel_treshold": 2}, "unknown key (did you mean 'balance_rel_threshold'?)"),
     ({"balance_rel_threshold": 0.5},
      "solv.routing.balance_rel_threshold: Input should be greater than or equal to 1 (got 0.5)"),
     ({"balance_abs_threshold": -1}, "solv.routing.balance_abs_threshold"),
     ({"metrics_lag_s": 60}, "solv.routing.metrics_lag_s"),
     ({"kv_cache_high": 1.5}, "solv.routing.kv_cache_high"),
     ({"scrape_interval_s": 2, "stale_after_s": 1}, "stale_after_s (1.0) must be larger than scrape_interval_s"),
-    ({"model_groups": ["qwne"]}, "names 'qwne', which is not a model_name in model_list (qwen)"),
+    ({"model_groups": ["qwen", "qwne"]},
+     "solv.routing.model_groups[1]: 'qwne' is not a model_name in model_list (qwen); fix the name"),
 ])
 def test_bad_values_are_named(routing, needle):
     with pytest.raises(ConfigError) as err:
-        parse_routing(raw(routing), "cfg.yaml")
-    assert "cfg.yaml" in str(err.value) and needle in str(err.value), str(err.value)
+        parse_solv(raw(routing), "cfg.yaml")
+    assert "cfg.yaml: " in str(err.value) and needle in str(err.value), str(err.value)
+    assert "Value error" not in str(err.value)
+
+
+def test_every_bad_value_of_the_section_in_one_error():
+    with pytest.raises(ConfigError) as err:
+        parse_solv(raw({"balance_rel_threshold": 0.5, "kv_cache_high": 2, "model_groups": ["x"]}), "cfg.yaml")
+    assert [p.path for p in err.value.problems] == [
+        "solv.routing.model_groups[0]", "solv.routing.balance_rel_threshold", "solv.routing.kv_cache_high"]
 
 
 def test_the_real_proxy_refuses_to_start_with_a_bad_value(tmp_path):

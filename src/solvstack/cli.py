@@ -12,7 +12,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "classify": ("solvstack.classify.cli", "print the thinking decision for a prompt or a JSONL file"),
     "eval": ("solvstack.evaluate", "accuracy, confusion matrix and latency on a labeled JSONL file"),
     "gpus": ("solvstack.gpus", "list NVIDIA GPUs (index, UUID, memory, utilization) via NVML"),
-    "check": ("solvstack.config", "validate litellm_config.yaml and vllm/ deployments, then exit"),
+    "check": ("solvstack.check", "validate litellm_config.yaml and vllm/ deployments, then exit"),
 }
 
 

@@ -11,27 +11,29 @@ validation without starting anything.
 
 from __future__ import annotations
 
-import argparse
 import os
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import Field, ValidationError, ValidationInfo, field_validator, model_validator
 
+from solvstack.errors import ConfigError, Problem, validation_problems
 from solvstack.families import check_family, family_names, parse_budgets
 from solvstack.levels import Level
+from solvstack.retrieval.config import RetrievalConfig
+from solvstack.routing.config import RoutingConfig
+from solvstack.schema import ModelGroup, Refs, Strict
 
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+__all__ = ["ConfigError", "SolvConfig", "find_config_path", "load_raw", "model_list_problems", "parse_solv"]
 
 
 class LlmClassifierConfig(Strict):
     """The optional LLM judge: any model group of this proxy, asked for one word."""
 
-    model: str
+    model: ModelGroup
     timeout_s: float = Field(1.5, gt=0, le=30)
     max_tokens: int = Field(4, ge=1, le=64)
 
@@ -79,10 +81,19 @@ class SolvConfig(Strict):
     # thinking_token_budget per family and level (vLLM), over the built-in ones; docs/thinking.md.
     thinking_budgets: dict[str, dict[Level, int | None]] = {}
     # Optional escalation: level -> model group (e.g. HIGH -> a cloud group).
-    escalate: dict[Level, str] = {}
-    # Sections owned by other seams (retrieval, routing) are validated by their own models.
-    retrieval: dict[str, Any] = {}
-    routing: dict[str, Any] = {}
+    escalate: dict[Level, ModelGroup] = {}
+    retrieval: RetrievalConfig | None = None  # web search for RAG; absent (or empty): none
+    routing: RoutingConfig = RoutingConfig()  # the replica filter (docs/gpus.md)
+
+    @field_validator("classifier", "shared_cache", "routing", mode="before")
+    @classmethod
+    def _null_is_default(cls, v: object) -> object:
+        return {} if v is None else v
+
+    @field_validator("retrieval", mode="before")
+    @classmethod
+    def _empty_is_off(cls, v: object) -> object:
+        return None if v == {} else v
 
     @field_validator("default_level", "rag_thinking", mode="before")
     @classmethod
@@ -93,7 +104,7 @@ class SolvConfig(Strict):
     @classmethod
     def _thinking_only(cls, v: Level) -> Level:
         if v is Level.RAG:
-            raise ValueError("rag_thinking must be HIGH, LOW or NO")
+            raise ValueError("RAG is not a thinking level; valid: HIGH, LOW, NO")
         return v
 
     @field_validator("escalate", mode="before")
@@ -108,13 +119,14 @@ class SolvConfig(Strict):
             return v
         return {name: parse_budgets(t, f"thinking_budgets.{name}") for name, t in v.items()}
 
-    @model_validator(mode="after")
-    def _budget_families(self) -> SolvConfig:
-        for name in self.thinking_budgets:
-            valid = family_names(self.families)
-            if name not in valid:
-                raise ValueError(f"thinking_budgets: unknown family {name!r}; valid: {', '.join(valid)}")
-        return self
+    @field_validator("thinking_budgets")
+    @classmethod
+    def _budget_families(cls, v: dict[str, Any], info: ValidationInfo) -> dict[str, Any]:
+        valid = family_names(info.data.get("families"))
+        unknown = [name for name in v if name not in valid]
+        if unknown:
+            raise ValueError(f"unknown family {', '.join(map(repr, unknown))}; valid: {', '.join(valid)}")
+        return v
 
     @field_validator("families", mode="before")
     @classmethod
@@ -123,18 +135,6 @@ class SolvConfig(Strict):
             return v
         return {name: {Level.parse(k): p for k, p in t.items()} if isinstance(t, dict) else t
                 for name, t in v.items()}
-
-
-class ConfigError(ValueError):
-    """litellm_config.yaml has a bad value; the message names it and the fix."""
-
-
-def _format(err: ValidationError, where: str) -> str:
-    lines = [f"{where}: invalid solv settings"]
-    for e in err.errors():
-        loc = ".".join(str(p) for p in e["loc"])
-        lines.append(f"  solv.{loc}: {e['msg']} (got {e.get('input')!r})")
-    return "\n".join(lines)
 
 
 def load_raw(path: Path) -> dict[str, Any]:
@@ -147,37 +147,48 @@ def load_raw(path: Path) -> dict[str, Any]:
     return data
 
 
-def parse_solv(raw: dict[str, Any], where: str = "litellm_config.yaml") -> SolvConfig:
+def parse_solv(raw: Mapping[str, Any], where: str = "litellm_config.yaml") -> SolvConfig:
+    """The whole ``solv:`` section, typed, and the ``model_list`` keys solv reads; raises one
+    ConfigError listing every problem of the file (``.problems``), each with its YAML path."""
+    section = raw.get("solv")
+    if section is not None and not isinstance(section, dict):
+        raise ConfigError([Problem(where, "solv", f"must be a mapping of settings, got {section!r}")])
     try:
-        cfg = SolvConfig.model_validate(raw.get("solv") or {})
+        cfg: SolvConfig | None = SolvConfig.model_validate(section or {}, context=Refs.of(raw))
     except ValidationError as exc:
-        raise ConfigError(_format(exc, where)) from None
-    model_families(raw, cfg, where)  # validates every solv_thinking
-    groups = {m.get("model_name") for m in raw.get("model_list") or []}
-    for level, group in cfg.escalate.items():
-        if group not in groups:
-            raise ConfigError(f"{where}: solv.escalate.{level.value} names model group {group!r}, "
-                              f"which is not a model_name in model_list ({', '.join(sorted(map(str, groups)))})")
-    if cfg.classifier.llm and cfg.classifier.llm.model not in groups:
-        raise ConfigError(f"{where}: solv.classifier.llm.model {cfg.classifier.llm.model!r} is not a "
-                          f"model_name in model_list ({', '.join(sorted(map(str, groups)))})")
+        cfg, problems = None, validation_problems(exc, where, "solv", SolvConfig)
+    else:
+        problems = []
+    extra = cfg.families if cfg is not None else _declared_families(section or {})
+    problems += model_list_problems(raw, cfg.default_family if cfg else "none", extra, where)
+    if problems or cfg is None:
+        raise ConfigError(problems)
     return cfg
 
 
-def model_families(raw: dict[str, Any], cfg: SolvConfig, where: str = "litellm_config.yaml") -> dict[str, str]:
-    """model_info.id or model_name -> family, checking each name against the table."""
-    out: dict[str, str] = {}
+def model_list_problems(raw: Mapping[str, Any], default_family: str, families: Mapping[str, object],
+                        where: str = "litellm_config.yaml") -> list[Problem]:
+    """``model_info.solv_thinking`` and ``solv_thinking_budget`` of each ``model_list`` entry."""
+    out = []
     for i, entry in enumerate(raw.get("model_list") or []):
-        info = entry.get("model_info") or {}
-        name = info.get("solv_thinking", cfg.default_family)
+        info = (entry.get("model_info") if isinstance(entry, dict) else None) or {}
+        at = f"model_list[{i}] ({entry.get('model_name') if isinstance(entry, dict) else entry})"
         try:
-            check_family(str(name), cfg.families)
-            if "solv_thinking_budget" in info:
-                parse_budgets(info["solv_thinking_budget"], "model_info.solv_thinking_budget")
+            check_family(str(info.get("solv_thinking", default_family)), families)
         except ValueError as exc:
-            raise ConfigError(f"{where}: model_list[{i}] ({entry.get('model_name')}): {exc}") from None
-        out[str(entry.get("model_name"))] = str(name)
+            out.append(Problem(where, f"{at}.model_info.solv_thinking", str(exc)))
+        if "solv_thinking_budget" in info:
+            try:
+                parse_budgets(info["solv_thinking_budget"], "solv_thinking_budget")
+            except ValueError as exc:
+                out.append(Problem(where, f"{at}.model_info.solv_thinking_budget", str(exc)))
     return out
+
+
+def _declared_families(section: Mapping[str, Any]) -> Mapping[str, object]:
+    """Family names of ``solv.families`` when the section as a whole did not validate."""
+    families = section.get("families")
+    return families if isinstance(families, dict) else {}
 
 
 def find_config_path() -> Path:
@@ -188,27 +199,3 @@ def find_config_path() -> Path:
         if candidate and Path(candidate).is_file():
             return Path(candidate).resolve()
     raise ConfigError("cannot find litellm_config.yaml: start the proxy with --config, or set SOLV_CONFIG")
-
-
-# `solv check`
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--config", type=Path, default=Path("litellm_config.yaml"))
-
-
-def run(args: argparse.Namespace) -> int:
-    try:
-        raw = load_raw(args.config)
-        cfg = parse_solv(raw, str(args.config))
-        if cfg.retrieval:  # its own strict model and the search_tools it names, as at proxy start
-            from solvstack.retrieval.config import parse_retrieval, tool_specs
-
-            tool_specs(raw, parse_retrieval(cfg.retrieval, str(args.config)), str(args.config))
-    except ConfigError as exc:
-        print(exc, file=sys.stderr)
-        return 2
-    from solvstack.deployments import check_command  # vllm/*.yaml and their model_list entries
-
-    if check_command(args.config, raw):
-        return 2
-    print(f"{args.config}: ok ({len(raw.get('model_list') or [])} deployments, classifier {cfg.classifier.kind})")
-    return 0

@@ -1,7 +1,15 @@
 """vLLM deployments declared in ``vllm/*.yaml``: one file per server (one per GPU, usually).
 
-A file declares what ``solv up`` starts (or, for a remote ``host``, only routes to) and what the
-proxy's ``model_list`` must say about it; :func:`check_model_list` keeps the two from drifting::
+A file is the one place a deployment is declared: ``solv up`` starts it (or, for a remote ``host``,
+only routes to it), and the two other places are derived from it and checked against it by
+``solv check`` (docs/deployments.md):
+
+- its ``model_list`` entry, :func:`model_list_entry` (``solv gpus --model-list`` prints them;
+  :func:`check_model_list` names every drift), and
+- its Docker Compose service, :func:`compose_overlay` (``solv gpus --compose`` writes
+  ``compose.gpus.yaml``; :func:`check_compose` names every drift).
+
+::
 
     # vllm/qwen3-gpu0.yaml
     model: Qwen/Qwen3-8B          # Hugging Face id, local folder, or embedded:<name> (prepared by solv)
@@ -28,7 +36,7 @@ from typing import Any
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from solvstack.config import ConfigError
+from solvstack.errors import ConfigError, Problem, validation_problems
 from solvstack.families import (
     BUILTIN_FAMILIES,
     VLLM_REASONING_PARSERS,
@@ -38,6 +46,8 @@ from solvstack.families import (
 )
 
 DEFAULT_DIR = Path("vllm")
+COMPOSE_FILE = "compose.gpus.yaml"  # the generated overlay, beside litellm_config.yaml
+VLLM_IMAGE = "vllm/vllm-openai:${VLLM_IMAGE_TAG:-v0.33.0}"
 LOCAL_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "0.0.0.0"})
 EMBEDDED_PREFIX = "embedded:"
 _UUID = re.compile(r"^(GPU|MIG)-[0-9a-fA-F-]{8,}$")
@@ -128,6 +138,25 @@ class Deployment(BaseModel):
         return VLLM_SERVER_FLAGS.get(self.thinking, ServerFlags()).args(self.tool_call_parser, self.reasoning_parser)
 
     @property
+    def vllm_args(self) -> list[str]:
+        """vLLM flags after ``--model/--served-model-name/--host/--port``, the same for ``solv up`` and
+        the compose service: parallelism, memory, context, the family's parsers, then ``args``."""
+        out = ["--tensor-parallel-size", str(self.tp), "--gpu-memory-utilization", str(self.gpu_memory_utilization)]
+        if self.max_model_len:
+            out += ["--max-model-len", str(self.max_model_len)]
+        return [*out, *self.server_flags, *self.args]
+
+    @property
+    def compose_service(self) -> str:
+        """Its service name in the generated compose overlay, also its host name there."""
+        return f"vllm-{self.name}"
+
+    @property
+    def compose_api_base(self) -> str:
+        """Where the proxy reaches it inside the compose network."""
+        return f"http://{self.compose_service}:{self.port}/v1"
+
+    @property
     def group(self) -> str:
         return self.model_group or self.served_name
 
@@ -165,109 +194,139 @@ def load_deployment(path: Path) -> Deployment | None:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as exc:
-        raise DeploymentError(f"{path}: cannot read it as YAML: {exc}") from None
+        raise DeploymentError([Problem(str(path), "", f"cannot read it as YAML: {exc}")]) from None
     if data is None:
         return None
     if not isinstance(data, dict):
-        raise DeploymentError(f"{path}: must be a mapping of fields (model, served_name, port, ...)")
+        raise DeploymentError([Problem(str(path), "", "must be a mapping of fields (model, served_name, port, ...)")])
     try:
         return Deployment.model_validate({"name": path.stem, **data})
     except ValidationError as exc:
-        raise DeploymentError(_format(exc, path)) from None
+        raise DeploymentError(validation_problems(exc, str(path), model=Deployment)) from None
 
 
 def load_deployments(directory: Path = DEFAULT_DIR) -> list[Deployment]:
-    """Every ``*.yaml`` / ``*.yml`` directly in ``directory`` (sorted by name), checked together."""
-    if not directory.is_dir():
-        return []
-    files = sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")])
-    found = [d for d in (load_deployment(f) for f in files) if d is not None]
-    check_together(found, directory)
+    """Every ``*.yaml`` / ``*.yml`` directly in ``directory`` (sorted by name), checked together; one
+    DeploymentError lists the problems of every file."""
+    found, problems = scan_deployments(directory)
+    if problems:
+        raise DeploymentError(problems)
     return found
 
 
-def check_together(deployments: list[Deployment], where: Path = DEFAULT_DIR) -> None:
+def scan_deployments(directory: Path = DEFAULT_DIR) -> tuple[list[Deployment], list[Problem]]:
+    """The valid declarations, and the problems of the others and across files."""
+    if not directory.is_dir():
+        return [], []
+    found: list[Deployment] = []
+    problems: list[Problem] = []
+    for path in sorted([*directory.glob("*.yaml"), *directory.glob("*.yml")]):
+        try:
+            d = load_deployment(path)
+        except DeploymentError as exc:
+            problems += exc.problems
+        else:
+            found += [d] if d is not None else []
+    return found, problems + together_problems(found, directory)
+
+
+def together_problems(deployments: list[Deployment], where: Path = DEFAULT_DIR) -> list[Problem]:
     """Names, ports and literally repeated GPUs across files (indices vs UUIDs: the launcher)."""
     seen_port: dict[str, str] = {}
     seen_gpu: dict[str, str] = {}
+    out = []
     for d in deployments:
+        file = str(where / f"{d.name}.yaml")
         addr = d.api_base
         if addr in seen_port:
-            raise DeploymentError(f"{where}/{d.name}.yaml: port {d.port} on {d.host} is also used by "
-                                  f"{where}/{seen_port[addr]}.yaml; give each server its own port")
-        seen_port[addr] = d.name
+            out.append(Problem(file, "port", f"{d.port} on {d.host} is also used by {where}/{seen_port[addr]}.yaml; "
+                                             "give each server its own port"))
+        seen_port.setdefault(addr, d.name)
         for gpu in d.gpus if not d.remote else []:
             if str(gpu) in seen_gpu:
-                raise DeploymentError(f"{where}/{d.name}.yaml: GPU {gpu} is also assigned to "
-                                      f"{where}/{seen_gpu[str(gpu)]}.yaml; one vLLM server per GPU")
-            seen_gpu[str(gpu)] = d.name
-
-
-def _format(err: ValidationError, path: Path) -> str:
-    lines = [f"{path}: invalid vLLM deployment"]
-    for e in err.errors():
-        loc = ".".join(str(p) for p in e["loc"]) or "(file)"
-        got = f" (got {e['input']!r})" if e["type"] != "missing" else ""
-        msg = str(e["msg"]).removeprefix("Value error, ")
-        lines.append(f"  {loc}: {msg}{got}")
-    return "\n".join(lines)
+                out.append(Problem(file, "gpus", f"GPU {gpu} is also assigned to {where}/{seen_gpu[str(gpu)]}.yaml; "
+                                                 "one vLLM server per GPU"))
+            seen_gpu.setdefault(str(gpu), d.name)
+    return out
 
 
 # -- model_list: generate, or check against the proxy config ------------------------------------
-def model_list_entry(d: Deployment) -> dict[str, Any]:
-    """The ``model_list`` entry that routes to ``d`` (what ``solv gpus --model-list`` prints)."""
+def model_list_entry(d: Deployment, compose: bool = False) -> dict[str, Any]:
+    """The ``model_list`` entry that routes to ``d`` (what ``solv gpus --model-list`` prints);
+    ``compose``: at its compose service's address (``solv gpus --model-list compose``)."""
     return {"model_name": d.group,
-            "litellm_params": {"model": f"hosted_vllm/{d.served_name}", "api_base": d.api_base, "api_key": "none"},
+            "litellm_params": {"model": f"hosted_vllm/{d.served_name}",
+                               "api_base": d.compose_api_base if compose else d.api_base, "api_key": "none"},
             "model_info": {"solv_thinking": d.thinking, "solv_deployment": d.name}}
 
 
 def check_model_list(deployments: list[Deployment], raw: dict[str, Any], where: str = "litellm_config.yaml",
-                     env: dict[str, str] | None = None) -> list[str]:
-    """Every disagreement between the declarations and ``model_list``, as fix-it sentences."""
+                     env: dict[str, str] | None = None, *, compose: bool = True) -> list[Problem]:
+    """Every disagreement between the declarations and ``model_list``, each naming the fix.
+
+    An entry may point at the server's own address or (``compose``) at its compose service's."""
+    return [p for d in deployments for p in deployment_drift(d, raw, where, env, compose=compose)] + \
+        unknown_links(deployments, raw, where)
+
+
+def deployment_drift(d: Deployment, raw: dict[str, Any], where: str = "litellm_config.yaml",
+                     env: dict[str, str] | None = None, *, compose: bool = True) -> list[Problem]:
+    """What is missing or different in ``model_list`` for ``d``; [] when its entries match."""
     env = dict(os.environ) if env is None else env
+    addresses = (d.api_base, d.compose_api_base) if compose else (d.api_base,)
     entries = [e for e in raw.get("model_list") or [] if isinstance(e, dict)]
-    problems: list[str] = []
-    for d in deployments:
-        matches = [(i, e) for i, e in enumerate(entries) if _links(e, d, env)]
-        if not matches:
-            problems.append(f"vllm/{d.name}.yaml serves {d.served_name!r} at {d.api_base}, but no model_list entry "
-                            f"in {where} points there; add the entry `solv gpus --model-list` prints")
-        for i, e in matches:
-            found = _entry_problems(e, d, _resolve((e.get("litellm_params") or {}).get("api_base"), env))
-            problems.extend(f"{where} model_list[{i}] ({e.get('model_name')}): {p}" for p in found)
+    matches = [(i, e) for i, e in enumerate(entries) if _links(e, d, env, addresses)]
+    if not matches:
+        return [Problem(where, "model_list", f"no entry routes to vllm/{d.name}.yaml ({d.served_name!r} at "
+                                             f"{' or '.join(addresses)}); add the entry `solv check` prints")]
+    out = []
+    for i, e in matches:
+        base = _resolve((e.get("litellm_params") or {}).get("api_base"), env)
+        out += [Problem(where, f"model_list[{i}] ({e.get('model_name')})", p)
+                for p in _entry_problems(e, d, base, addresses)]
+    return out
+
+
+def unknown_links(deployments: list[Deployment], raw: dict[str, Any], where: str) -> list[Problem]:
     names = {d.name for d in deployments}
-    for i, e in enumerate(entries):
+    out = []
+    for i, e in enumerate(e for e in raw.get("model_list") or [] if isinstance(e, dict)):
         linked = (e.get("model_info") or {}).get("solv_deployment")
         if linked and linked not in names:
-            problems.append(f"{where} model_list[{i}] ({e.get('model_name')}): solv_deployment {linked!r} has no "
-                            f"vllm/{linked}.yaml; declared: {', '.join(sorted(names)) or 'none'}")
-    return problems
+            out.append(Problem(where, f"model_list[{i}] ({e.get('model_name')}).model_info.solv_deployment",
+                               f"{linked!r} has no vllm/{linked}.yaml; declared: {', '.join(sorted(names)) or 'none'}"))
+    return out
 
 
-def _links(entry: dict[str, Any], d: Deployment, env: dict[str, str]) -> bool:
+def _links(entry: dict[str, Any], d: Deployment, env: dict[str, str], addresses: tuple[str, ...]) -> bool:
     info, params = entry.get("model_info") or {}, entry.get("litellm_params") or {}
     if "solv_deployment" in info:
         return bool(info["solv_deployment"] == d.name)
     base = _resolve(params.get("api_base"), env)
     if base is not None:
-        return base.rstrip("/") == d.api_base
+        return base.rstrip("/") in (d.api_base, d.compose_api_base)
     return bool(params.get("model") == f"hosted_vllm/{d.served_name}")  # api_base from an unset env var
 
 
-def _entry_problems(entry: dict[str, Any], d: Deployment, api_base: str | None) -> list[str]:
+def _entry_problems(entry: dict[str, Any], d: Deployment, api_base: str | None,
+                    addresses: tuple[str, ...]) -> list[str]:
     params, info = entry.get("litellm_params") or {}, entry.get("model_info") or {}
     out = []
-    if api_base is not None and api_base.rstrip("/") != d.api_base:
-        out.append(f"api_base is {api_base!r} but vllm/{d.name}.yaml listens on {d.api_base}: make them equal")
+    if api_base is not None and api_base.rstrip("/") not in addresses:
+        where = " (solv up starts it there; the compose address is for compose.gpus.yaml)" \
+            if api_base.rstrip("/") == d.compose_api_base else ""
+        out.append(f"api_base is {api_base!r} but vllm/{d.name}.yaml listens on {d.api_base}{where}: "
+                   f"set api_base: {addresses[0]}")
     if params.get("model") != f"hosted_vllm/{d.served_name}":
         out.append(f"model is {params.get('model')!r} but vllm/{d.name}.yaml serves {d.served_name!r}: "
                    f"set model: hosted_vllm/{d.served_name}")
     if entry.get("model_name") != d.group:
         out.append(f"model_name is {entry.get('model_name')!r} but vllm/{d.name}.yaml declares model_group "
-                   f"{d.group!r}: make them equal")
+                   f"{d.group!r}: set model_name: {d.group}")
     family = info.get("solv_thinking", "none")
     if family != d.thinking:
-        out.append(f"solv_thinking is {family!r} but vllm/{d.name}.yaml says thinking: {d.thinking}: make them equal")
+        out.append(f"solv_thinking is {family!r} but vllm/{d.name}.yaml says thinking: {d.thinking}: "
+                   f"set solv_thinking: {d.thinking}")
     return out
 
 
@@ -279,26 +338,67 @@ def _resolve(value: object, env: dict[str, str]) -> str | None:
     return value
 
 
-def check_command(config: Path, raw: dict[str, Any], out: Any = None) -> int:
-    """``solv check``'s part: ``solv.routing``, the declarations next to ``config``, and their
-    model_list entries.
+# -- the compose overlay: generate, or check the one on disk ---------------------------------------
+def compose_overlay(deployments: list[Deployment]) -> dict[str, Any]:
+    """``compose.gpus.yaml``: one service per local GPU deployment, pinned to its GPUs, with the vLLM
+    flags ``solv up`` would give it, and the proxy waiting for each. Use it instead of
+    compose.nvidia.yaml: ``COMPOSE_FILE=compose.yaml:compose.gpus.yaml``."""
+    gpu = [d for d in deployments if d.on_gpu and not d.remote]
+    services: dict[str, Any] = {d.compose_service: compose_service(d) for d in gpu}
+    if gpu:
+        services["litellm"] = {"depends_on": {d.compose_service: {"condition": "service_healthy"} for d in gpu}}
+    return {"services": services}
 
-    Mismatches of GPU/remote deployments are errors (exit 2); of the fallback (embedded) one,
-    warnings: ``solv up --model`` picks the embedded model at run time."""
-    import sys
 
-    from solvstack.routing.config import parse_routing
+def compose_service(d: Deployment) -> dict[str, Any]:
+    volumes = ["${HF_CACHE_DIR:-./.cache/huggingface}:/root/.cache/huggingface"]
+    if Path(d.model).is_absolute():  # a local model folder: the same path inside the container
+        volumes.append(f"{d.model}:{d.model}:ro")
+    probe = f"import urllib.request; urllib.request.urlopen('http://127.0.0.1:{d.port}/health')"
+    return {
+        "image": VLLM_IMAGE,
+        "ipc": "host",
+        "environment": {"HF_TOKEN": "${HF_TOKEN:-}", "VLLM_NO_USAGE_STATS": "1", **d.env},
+        "volumes": volumes,
+        "command": ["--model", d.model, "--served-model-name", d.served_name, "--host", "0.0.0.0",
+                    "--port", str(d.port), *d.vllm_args],
+        "healthcheck": {"test": ["CMD", "python3", "-c", probe], "interval": "15s", "timeout": "5s",
+                        "retries": 5, "start_period": "900s"},  # the first start downloads the weights
+        "restart": "unless-stopped",
+        "deploy": {"resources": {"reservations": {"devices": [
+            {"driver": "nvidia", "device_ids": [str(g) for g in d.gpus], "capabilities": ["gpu"]}]}}},
+    }
 
-    out = out or sys.stderr
+
+COMPOSE_HEADER = ("# Generated by `solv gpus --compose` from vllm/*.yaml: edit those files, then run it again\n"
+                  "# (`solv check` names any drift). Use it instead of compose.nvidia.yaml:\n"
+                  "#   COMPOSE_FILE=compose.yaml:compose.gpus.yaml   (in .env), then `docker compose up -d`\n"
+                  "# and model_list entries at the services' addresses: `solv gpus --model-list compose`.\n")
+
+
+def render_compose(deployments: list[Deployment]) -> str:
+    return COMPOSE_HEADER + yaml.safe_dump(compose_overlay(deployments), sort_keys=False, width=120)
+
+
+def check_compose(deployments: list[Deployment], path: Path) -> list[Problem]:
+    """Where ``path`` (a generated overlay) differs from what vllm/*.yaml generate now."""
     try:
-        parse_routing(raw, str(config))  # solv.routing, validated here too (the proxy does it at start)
-        deployments = load_deployments(config.parent / DEFAULT_DIR)
-    except ConfigError as exc:
-        print(exc, file=out)
-        return 2
-    errors = check_model_list([d for d in deployments if not d.fallback], raw, str(config))
-    for warning in check_model_list([d for d in deployments if d.fallback], raw, str(config)):
-        print(f"warning: {warning}", file=out)
-    for error in errors:
-        print(f"error: {error}", file=out)
-    return 2 if errors else 0
+        found = (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("services") or {}
+    except (OSError, yaml.YAMLError, AttributeError) as exc:
+        return [Problem(str(path), "", f"cannot read it: {exc}; regenerate it with `solv gpus --compose`")]
+    want = compose_overlay(deployments)["services"]
+    fix = f"regenerate: solv gpus --compose > {path.name}"
+    out = []
+    for name, service in want.items():
+        if name not in found:
+            out.append(Problem(str(path), f"services.{name}", f"missing; {fix}"))
+            continue
+        for key in sorted(set(service) | set(found[name])):
+            if found[name].get(key) != service.get(key):
+                out.append(Problem(str(path), f"services.{name}.{key}",
+                                   f"is {found[name].get(key)!r}, vllm/ declares {service.get(key)!r}; {fix}"))
+    for name in found:
+        if name.startswith("vllm-") and name not in want:
+            out.append(Problem(str(path), f"services.{name}", f"no vllm/{name.removeprefix('vllm-')}.yaml declares "
+                                                              f"it; {fix}"))
+    return out

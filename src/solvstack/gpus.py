@@ -3,6 +3,8 @@
     solv gpus                 # index, UUID, name, memory, utilization, which vllm/*.yaml uses it
     solv gpus --json
     solv gpus --model-list    # the model_list entries matching vllm/*.yaml, to paste into the config
+    solv gpus --compose       # compose.gpus.yaml: one service per GPU deployment of vllm/*.yaml
+    solv gpus --model-list compose   # the entries at those services' addresses
 
 With no NVIDIA driver (no ``libnvidia-ml``), :func:`list_gpus` raises :class:`NoNvidiaDriver` with a
 plain sentence, and ``solv up`` runs the CPU embedded default instead. The NVML module is a
@@ -85,22 +87,30 @@ def _text(value: str | bytes) -> str:
 # -- `solv gpus` ----------------------------------------------------------------------------------
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    parser.add_argument("--model-list", action="store_true",
-                        help="print the model_list entries for the vllm/*.yaml deployments (YAML)")
+    parser.add_argument("--model-list", nargs="?", const="local", choices=["local", "compose"],
+                        help="print the model_list entries for the vllm/*.yaml deployments (YAML); "
+                             "compose: at their compose services' addresses")
+    parser.add_argument("--compose", action="store_true",
+                        help="print the compose overlay for the vllm/*.yaml GPU deployments (compose.gpus.yaml)")
     parser.add_argument("--deployments", type=Path, default=Path("vllm"), help="deployment folder (default: vllm)")
 
 
 def run(args: argparse.Namespace, nvml: Any = None) -> int:
-    from solvstack.deployments import DeploymentError, load_deployments, model_list_entry
+    from solvstack.deployments import DeploymentError, load_deployments, model_list_entry, render_compose
 
     try:
         deployments = load_deployments(args.deployments)
     except DeploymentError as exc:
         print(exc, file=sys.stderr)
         return 2
+    if getattr(args, "compose", False):
+        print(render_compose(deployments), end="")
+        return 0
     if args.model_list:
-        print(yaml.safe_dump({"model_list": [model_list_entry(d) for d in deployments if not d.fallback]},
-                             sort_keys=False), end="")
+        compose = args.model_list == "compose"
+        entries = [model_list_entry(d, compose=compose) for d in deployments
+                   if not d.fallback and (d.on_gpu or not compose)]
+        print(yaml.safe_dump({"model_list": entries}, sort_keys=False), end="")
         return 0
     try:
         gpus = list_gpus(nvml)

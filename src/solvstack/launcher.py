@@ -21,9 +21,11 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from solvstack.deployments import Deployment, DeploymentError, check_model_list, load_deployments
+from solvstack.config import load_raw
+from solvstack.deployments import Deployment, check_model_list, load_deployments
 from solvstack.embedded.errors import EmbeddedError
 from solvstack.embedded.server import BackendSpec
+from solvstack.errors import ConfigError
 from solvstack.gpus import Gpu, NoNvidiaDriver, list_gpus
 
 
@@ -113,12 +115,9 @@ def gpu_spec(d: Deployment, uuids: tuple[str, ...]) -> BackendSpec:
     """The VllmServer spec: pinned by UUID, the declared knobs as vLLM flags (the family's reasoning and
     tool-call parsers included), the model from the hub
     unless HF_HUB_OFFLINE is set (GPU models are real downloads, unlike the embedded ones)."""
-    args = ["--tensor-parallel-size", str(d.tp), "--gpu-memory-utilization", str(d.gpu_memory_utilization)]
-    if d.max_model_len:
-        args += ["--max-model-len", str(d.max_model_len)]
     env = {"CUDA_VISIBLE_DEVICES": ",".join(uuids), "HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE", "0"),
            **d.env}
-    return BackendSpec(Path(d.model), d.served_name, d.port, host=d.host, args=(*args, *d.server_flags, *d.args),
+    return BackendSpec(Path(d.model), d.served_name, d.port, host=d.host, args=tuple(d.vllm_args),
                        env=env)
 
 
@@ -126,8 +125,6 @@ def gpu_backends(config: Path, echo: Callable[[str], None], nvml: Any = None) ->
     """The ``solv up`` seam: specs for the GPU deployments next to ``config``, or None when none can
     start here (none declared, or no driver: then the CPU embedded default runs, and ``echo`` says so).
     Raises LaunchError, before anything starts, for a bad declaration or a model_list mismatch."""
-    from solvstack.config import load_raw
-
     try:
         deployments = load_deployments(config.parent / "vllm")
         if not any(d.on_gpu and not d.remote for d in deployments):
@@ -142,11 +139,13 @@ def gpu_backends(config: Path, echo: Callable[[str], None], nvml: Any = None) ->
             echo(note)
         if not plan.servers:
             return None
-        problems = check_model_list([p.deployment for p in plan.servers], load_raw(config), str(config))
-    except DeploymentError as exc:
+        # solv up's proxy reaches them at their own address, not at a compose service's
+        problems = check_model_list([p.deployment for p in plan.servers], load_raw(config), str(config),
+                                    compose=False)
+    except ConfigError as exc:  # a DeploymentError too
         raise LaunchError(str(exc)) from None
     if problems:
-        raise LaunchError("the proxy config and vllm/ disagree, nothing started:\n  " + "\n  ".join(problems))
+        raise LaunchError("the proxy config and vllm/ disagree, nothing started:\n  " + "\n  ".join(map(str, problems)))
     return [p.spec for p in plan.servers]
 
 

@@ -10,9 +10,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
-from solvstack.config import SolvConfig
-
 if TYPE_CHECKING:
+    from solvstack.config import SolvConfig
     from solvstack.retrieval.augment import SearchAugmenter
 
 __all__ = ["build_augmenter"]
@@ -23,10 +22,12 @@ log = logging.getLogger("solv.retrieval")
 def build_augmenter(raw_config: dict[str, Any], cfg: SolvConfig, where: str = "litellm_config.yaml") -> SearchAugmenter:
     """The augmenter for ``solv.retrieval``; reports each provider that lacks its key, once, here."""
     from solvstack.retrieval.augment import SearchAugmenter
-    from solvstack.retrieval.config import parse_retrieval, tool_specs
+    from solvstack.retrieval.config import tool_specs
     from solvstack.retrieval.providers import LiteLLMSearch
 
-    rcfg = parse_retrieval(cfg.retrieval, where)
+    rcfg = cfg.retrieval
+    if rcfg is None:
+        raise ValueError("build_augmenter needs solv.retrieval")
     specs = tool_specs(raw_config, rcfg, where)
     for spec in specs:
         if spec.missing:

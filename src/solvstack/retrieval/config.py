@@ -1,25 +1,53 @@
 """The ``solv.retrieval`` section, validated strictly, and its link to the top-level ``search_tools``.
 
+A field of :class:`solvstack.config.SolvConfig` (``parse_solv(raw).retrieval``): each name in
+``providers`` is checked against ``search_tools`` while the whole file is validated.
+
 >>> RetrievalConfig.model_validate({"providers": ["searxng"]}).timeout_s
 3.0
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
-from solvstack.config import ConfigError
+from solvstack.errors import ConfigError, Problem
 from solvstack.retrieval.providers import ToolSpec
+from solvstack.schema import Strict, refs
+
+# LiteLLM 1.106.2's ``SearchProviders`` values, kept here so that `solv check` need not import litellm
+# (seconds); tests/test_retrieval_units.py fails when the pinned LiteLLM's list differs.
+SEARCH_PROVIDERS = frozenset({
+    "agentcore", "apiserpent", "bing_grounding", "brave", "dataforseo", "duckduckgo", "exa_ai", "fastcrw",
+    "firecrawl", "google_pse", "linkup", "nimble", "parallel_ai", "perplexity", "searchapi", "searxng",
+    "serper", "tavily", "tinyfish", "you_com"})
 
 
-class RetrievalConfig(BaseModel):
+def _search_tool(name: str, info: ValidationInfo) -> str:
+    known = refs(info)
+    if known is None:
+        return name
+    if name not in known.search_tools:
+        defined = ", ".join(sorted(known.search_tools)) or "none defined"
+        raise ValueError(f"{name!r} is not a search_tool_name in search_tools ({defined}); "
+                         "add it there or fix the name")
+    provider = known.search_tools[name]
+    if provider not in SEARCH_PROVIDERS:
+        raise ValueError(f"search tool {name!r} has search_provider {provider!r} in search_tools; "
+                         f"LiteLLM knows: {', '.join(sorted(SEARCH_PROVIDERS))}")
+    return name
+
+
+# A search_tool_name of the top-level search_tools, whose search_provider LiteLLM knows.
+SearchTool = Annotated[str, AfterValidator(_search_tool)]
+
+
+class RetrievalConfig(Strict):
     """``solv.retrieval``: which ``search_tools`` to use, in order, and how much time and text they get."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    providers: list[str] = Field(min_length=1)  # search_tool_name entries, tried in this order
+    providers: list[SearchTool] = Field(min_length=1)  # search_tool_name entries, tried in this order
     max_results: int = Field(5, ge=1, le=20)
     max_chars_per_result: int = Field(600, ge=50, le=20_000)
     max_total_chars: int = Field(3000, ge=100, le=200_000)
@@ -53,43 +81,12 @@ class RetrievalConfig(BaseModel):
         return self.provider_timeout_s or self.timeout_s
 
 
-def parse_retrieval(section: dict[str, Any], where: str = "litellm_config.yaml") -> RetrievalConfig:
-    try:
-        return RetrievalConfig.model_validate(section)
-    except ValidationError as exc:
-        lines = [f"{where}: invalid solv.retrieval settings"]
-        for e in exc.errors():
-            loc = ".".join(str(p) for p in e["loc"])
-            key = f"solv.retrieval.{loc}" if loc else "solv.retrieval"
-            lines.append(f"  {key}: {e['msg']} (got {e.get('input')!r})")
-        raise ConfigError("\n".join(lines)) from None
-
-
 def tool_specs(raw: dict[str, Any], cfg: RetrievalConfig, where: str = "litellm_config.yaml") -> list[ToolSpec]:
-    """The ``search_tools`` entries named in ``solv.retrieval.providers``, in that order."""
-    entries = raw.get("search_tools") or []
-    by_name = {str(e.get("search_tool_name")): e for e in entries if isinstance(e, dict)}
-    specs = []
-    for name in cfg.providers:
-        if name not in by_name:
-            known = ", ".join(sorted(by_name)) or "none defined"
-            raise ConfigError(f"{where}: solv.retrieval.providers names {name!r}, which is not a "
-                              f"search_tool_name in search_tools ({known}); add it there or fix the name")
-        spec = ToolSpec.from_entry(by_name[name])
-        _check_provider(spec, where)
-        specs.append(spec)
-    return specs
-
-
-# LiteLLM 1.106.2's ``SearchProviders`` values, kept here so that `solv check` need not import litellm
-# (seconds); tests/test_retrieval_units.py fails when the pinned LiteLLM's list differs.
-SEARCH_PROVIDERS = frozenset({
-    "agentcore", "apiserpent", "bing_grounding", "brave", "dataforseo", "duckduckgo", "exa_ai", "fastcrw",
-    "firecrawl", "google_pse", "linkup", "nimble", "parallel_ai", "perplexity", "searchapi", "searxng",
-    "serper", "tavily", "tinyfish", "you_com"})
-
-
-def _check_provider(spec: ToolSpec, where: str) -> None:
-    if spec.provider not in SEARCH_PROVIDERS:
-        raise ConfigError(f"{where}: search_tools entry {spec.name!r} has search_provider {spec.provider!r}; "
-                          f"LiteLLM knows: {', '.join(sorted(SEARCH_PROVIDERS))}")
+    """The ``search_tools`` entries named in ``solv.retrieval.providers``, in that order, with their
+    ``os.environ/`` references resolved (``parse_solv`` has checked the names)."""
+    by_name = {str(e.get("search_tool_name")): e for e in raw.get("search_tools") or [] if isinstance(e, dict)}
+    missing = [Problem(where, f"solv.retrieval.providers[{i}]", f"{name!r} is not a search_tool_name in search_tools")
+               for i, name in enumerate(cfg.providers) if name not in by_name]
+    if missing:
+        raise ConfigError(missing)
+    return [ToolSpec.from_entry(by_name[name]) for name in cfg.providers]

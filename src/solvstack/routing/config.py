@@ -1,4 +1,5 @@
-"""The ``solv.routing`` section of ``litellm_config.yaml``, typed and strict.
+"""The ``solv.routing`` section of ``litellm_config.yaml``, typed and strict (a field of
+:class:`solvstack.config.SolvConfig`: ``parse_solv(raw).routing``).
 
 >>> RoutingConfig.model_validate({"balance_abs_threshold": 8}).policy().balance_abs_threshold
 8.0
@@ -6,21 +7,17 @@
 
 from __future__ import annotations
 
-from typing import Any
+from pydantic import Field, model_validator
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
-
-from solvstack.config import ConfigError
 from solvstack.routing.choice import Policy
+from solvstack.schema import ModelGroup, Strict
 
 
-class RoutingConfig(BaseModel):
+class RoutingConfig(Strict):
     """Every key is optional; see docs/gpus.md ("Routing")."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
     enabled: bool = True
-    model_groups: list[str] = []  # groups to route; empty = every group with more than one deployment
+    model_groups: list[ModelGroup] = []  # groups to route; empty = every group with more than one deployment
     affinity: bool = True  # keep a conversation on the replica that holds its prefix
     # affinity yields only when its replica's load exceeds the least loaded one's by both of these
     balance_abs_threshold: float = Field(8.0, ge=0)  # ...more than this many requests
@@ -47,22 +44,3 @@ class RoutingConfig(BaseModel):
                       balance_rel_threshold=self.balance_rel_threshold,
                       new_conversation_abs_threshold=self.new_conversation_abs_threshold,
                       kv_cache_high=self.kv_cache_high)
-
-
-def parse_routing(raw: dict[str, Any], where: str = "litellm_config.yaml") -> RoutingConfig:
-    """``solv.routing`` of a loaded config; a bad key raises ConfigError naming it."""
-    section = (raw.get("solv") or {}).get("routing") or {}
-    try:
-        cfg = RoutingConfig.model_validate(section)
-    except ValidationError as exc:
-        lines = [f"{where}: invalid solv.routing settings"]
-        for e in exc.errors():
-            loc = ".".join(str(p) for p in e["loc"])
-            lines.append(f"  solv.routing{'.' + loc if loc else ''}: {e['msg']} (got {e.get('input')!r})")
-        raise ConfigError("\n".join(lines)) from None
-    groups = sorted({str(m.get("model_name")) for m in raw.get("model_list") or []})
-    for group in cfg.model_groups:
-        if group not in groups:
-            raise ConfigError(f"{where}: solv.routing.model_groups names {group!r}, which is not a model_name "
-                              f"in model_list ({', '.join(groups)}); fix the name or remove it")
-    return cfg

@@ -10,15 +10,14 @@ import logging
 import sys
 from pathlib import Path
 
-from solvstack.config import find_config_path, load_raw
+from solvstack.config import find_config_path, load_raw, parse_solv
 from solvstack.routing.callback import RoutingFilter
-from solvstack.routing.config import parse_routing
 from solvstack.routing.metrics import MetricsScraper
 
 
 def build_routing(config_path: Path | None = None) -> RoutingFilter:
     path = config_path or find_config_path()
-    cfg = parse_routing(load_raw(path), str(path))
+    cfg = parse_solv(load_raw(path), str(path)).routing
     if cfg.log_decisions:
         _log_to_stderr(logging.getLogger("solv.routing"))
     return RoutingFilter(cfg, MetricsScraper(cfg.scrape_interval_s, cfg.scrape_timeout_s))
