@@ -291,3 +291,36 @@ if __name__ == "__main__":
         write_macos()
     else:
         sys.exit("usage: python -m tests.test_compose --write-macos")
+
+
+# --- compose.gpus.yaml: generated from vllm/*.yaml (docs/deployments.md) -------------------------------
+def test_generated_gpu_overlay_is_valid_compose_and_matches_its_model_list(tmp_path):
+    """`solv gpus --compose` output, read by the real Compose: one service per GPU declaration, pinned by
+    UUID (or index), listening where its compose-address model_list entry points, the proxy waiting."""
+    from solvstack.deployments import load_deployments, model_list_entry, render_compose
+
+    folder = tmp_path / "vllm"
+    folder.mkdir()
+    uuid = "GPU-5f2c1a9e-8c1d-4b7a-9e0f-1a2b3c4d5e6f"
+    (folder / "qwen3-gpu0.yaml").write_text(
+        f"model: Qwen/Qwen3-8B\nserved_name: qwen3-8b\ngpus: [{uuid}]\nport: 8010\nthinking: qwen3\n")
+    (folder / "qwen3-gpu1.yaml").write_text(
+        "model: Qwen/Qwen3-8B\nserved_name: qwen3-8b\ngpus: [1]\nport: 8011\nthinking: qwen3\nmax_model_len: 8192\n")
+    (folder / "far.yaml").write_text("model: m\nserved_name: m\nhost: gpu-box-2\ngpus: [0]\nport: 8010\n")
+    deployments = load_deployments(folder)
+    overlay = tmp_path / "compose.gpus.yaml"
+    overlay.write_text(render_compose(deployments))
+    r = compose(tmp_path, ["compose.yaml", str(overlay)], {**env_example(), **SECRETS}, "config", "--format", "json")
+    assert r.returncode == 0, r.stderr
+    services = json.loads(r.stdout)["services"]
+    assert {n for n in services if n.startswith("vllm-")} == {"vllm-qwen3-gpu0", "vllm-qwen3-gpu1"}  # not remote
+    for d in deployments[1:]:
+        svc = services[d.compose_service]
+        (device,) = svc["deploy"]["resources"]["reservations"]["devices"]
+        assert device["device_ids"] == [str(g) for g in d.gpus] and device["capabilities"] == ["gpu"]
+        base = urlparse(model_list_entry(d, compose=True)["litellm_params"]["api_base"])
+        assert base.hostname == d.compose_service and base.port == int(option(svc["command"], "--port"))
+        assert f":{base.port}/health" in str(svc["healthcheck"]["test"])
+        assert option(svc["command"], "--reasoning-parser") == "qwen3"
+        assert services["litellm"]["depends_on"][d.compose_service]["condition"] == "service_healthy"
+    assert option(services["vllm-qwen3-gpu1"]["command"], "--max-model-len") == "8192"

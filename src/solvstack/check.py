@@ -71,6 +71,10 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     problems += unknown_links(deployments, raw, where)
     if compose_path.is_file():
         problems += check_compose(deployments, compose_path)
+        for d in deployments:  # the proxy in compose cannot reach 127.0.0.1 of another container
+            if d.on_gpu and not d.remote and d not in drifted:
+                for p in deployment_drift(d, raw, where, only_compose=True):
+                    print(f"warning: {p}", file=out)
     for p in problems:
         print(f"error: {p}", file=out)
     if drifted:

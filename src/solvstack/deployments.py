@@ -270,10 +270,14 @@ def check_model_list(deployments: list[Deployment], raw: dict[str, Any], where: 
 
 
 def deployment_drift(d: Deployment, raw: dict[str, Any], where: str = "litellm_config.yaml",
-                     env: dict[str, str] | None = None, *, compose: bool = True) -> list[Problem]:
-    """What is missing or different in ``model_list`` for ``d``; [] when its entries match."""
+                     env: dict[str, str] | None = None, *, compose: bool = True,
+                     only_compose: bool = False) -> list[Problem]:
+    """What is missing or different in ``model_list`` for ``d``; [] when its entries match. The entry
+    may point at the server's own address, or (``compose``) at its compose service's, or (``only_compose``)
+    must point at the compose service's."""
     env = dict(os.environ) if env is None else env
-    addresses = (d.api_base, d.compose_api_base) if compose else (d.api_base,)
+    addresses = (d.compose_api_base,) if only_compose else (d.api_base, d.compose_api_base) if compose \
+        else (d.api_base,)
     entries = [e for e in raw.get("model_list") or [] if isinstance(e, dict)]
     matches = [(i, e) for i, e in enumerate(entries) if _links(e, d, env, addresses)]
     if not matches:
@@ -313,9 +317,9 @@ def _entry_problems(entry: dict[str, Any], d: Deployment, api_base: str | None,
     params, info = entry.get("litellm_params") or {}, entry.get("model_info") or {}
     out = []
     if api_base is not None and api_base.rstrip("/") not in addresses:
-        where = " (solv up starts it there; the compose address is for compose.gpus.yaml)" \
-            if api_base.rstrip("/") == d.compose_api_base else ""
-        out.append(f"api_base is {api_base!r} but vllm/{d.name}.yaml listens on {d.api_base}{where}: "
+        why = {d.compose_api_base: " (its compose service; solv up starts it on this host)",
+               d.api_base: " (this host; a proxy in compose reaches it by service name)"}.get(api_base.rstrip("/"), "")
+        out.append(f"api_base is {api_base!r}{why}; vllm/{d.name}.yaml is reached at {' or '.join(addresses)}: "
                    f"set api_base: {addresses[0]}")
     if params.get("model") != f"hosted_vllm/{d.served_name}":
         out.append(f"model is {params.get('model')!r} but vllm/{d.name}.yaml serves {d.served_name!r}: "
