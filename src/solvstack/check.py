@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -41,6 +42,44 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", type=Path, default=Path("litellm_config.yaml"))
 
 
+@dataclass
+class Report:
+    """What ``solv check`` found: errors, warnings, and the model_list entries that would fix drift."""
+
+    config: Path
+    cfg: SolvConfig | None = None
+    deployments: list[Deployment] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[Problem] = field(default_factory=list)
+    to_paste: list[dict[str, Any]] = field(default_factory=list)  # model_list entries for drifted declarations
+    compose: bool = False  # compose.gpus.yaml exists: entries at the services' addresses
+
+
+def check(config: Path, raw: dict[str, Any]) -> Report:
+    """Every check of ``config`` (already loaded as ``raw``) and the files beside it."""
+    where = str(config)
+    report = Report(config, compose=(config.parent / COMPOSE_FILE).is_file())
+    try:
+        report.cfg = parse_solv(raw, where)
+    except ConfigError as exc:
+        report.problems += exc.problems or [Problem(where, "", str(exc))]
+    report.deployments, found = scan_deployments(config.parent / DEFAULT_DIR)
+    report.problems += found
+    for d in report.deployments:
+        drift = deployment_drift(d, raw, where)
+        if d.fallback:  # the embedded default: solv up --model may serve another model
+            report.warnings += drift
+        elif drift:
+            report.problems += drift
+            report.to_paste.append(model_list_entry(d, compose=report.compose))
+        elif report.compose and d.on_gpu and not d.remote:  # a proxy in compose cannot reach 127.0.0.1
+            report.warnings += deployment_drift(d, raw, where, only_compose=True)
+    report.problems += unknown_links(report.deployments, raw, where)
+    if report.compose:
+        report.problems += check_compose(report.deployments, config.parent / COMPOSE_FILE)
+    return report
+
+
 def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     out = out or sys.stderr
     config: Path = args.config
@@ -49,49 +88,20 @@ def run(args: argparse.Namespace, out: TextIO | None = None) -> int:
     except ConfigError as exc:
         print(exc, file=out)
         return 2
-    where = str(config)
-    problems: list[Problem] = []
-    cfg: SolvConfig | None = None
-    try:
-        cfg = parse_solv(raw, where)
-    except ConfigError as exc:
-        problems += exc.problems or [Problem(where, "", str(exc))]
-    deployments, found = scan_deployments(config.parent / DEFAULT_DIR)
-    problems += found
-    compose_path = config.parent / COMPOSE_FILE
-    drifted: list[Deployment] = []
-    for d in deployments:
-        drift = deployment_drift(d, raw, where)
-        if drift and d.fallback:  # the embedded default: solv up --model may serve another one
-            for p in drift:
-                print(f"warning: {p}", file=out)
-        elif drift:
-            problems += drift
-            drifted.append(d)
-    problems += unknown_links(deployments, raw, where)
-    if compose_path.is_file():
-        problems += check_compose(deployments, compose_path)
-        for d in deployments:  # the proxy in compose cannot reach 127.0.0.1 of another container
-            if d.on_gpu and not d.remote and d not in drifted:
-                for p in deployment_drift(d, raw, where, only_compose=True):
-                    print(f"warning: {p}", file=out)
-    for p in problems:
+    report = check(config, raw)
+    for p in report.warnings:
+        print(f"warning: {p}", file=out)
+    for p in report.problems:
         print(f"error: {p}", file=out)
-    if drifted:
-        print(_entries_to_paste(drifted, config, compose=compose_path.is_file()), file=out)
-    if problems:
-        print(f"{len(problems)} problem{'s' if len(problems) > 1 else ''}; nothing was changed", file=out)
+    if report.to_paste:
+        where = f"their compose services ({COMPOSE_FILE})" if report.compose else "the servers solv up starts"
+        text = yaml.safe_dump(report.to_paste, sort_keys=False, width=120)
+        print(f"the model_list entries of {config} for these declarations, pointing at {where}:\n"
+              + "".join(f"  {line}\n" for line in text.splitlines()), file=out)
+    if report.problems:
+        print(f"{len(report.problems)} problem{'s' if len(report.problems) > 1 else ''}", file=out)
         return 2
-    kind = cfg.classifier.kind if cfg is not None else "?"
-    print(f"{config}: ok ({len(raw.get('model_list') or [])} model_list entries, {len(deployments)} vllm/ "
-          f"declarations, classifier {kind})")
+    kind = report.cfg.classifier.kind if report.cfg is not None else "?"
+    print(f"{config}: ok ({len(raw.get('model_list') or [])} model_list entries, {len(report.deployments)} "
+          f"vllm/ declarations, classifier {kind})")
     return 0
-
-
-def _entries_to_paste(deployments: list[Deployment], config: Path, *, compose: bool) -> str:
-    """The model_list entries the declarations want, as YAML to paste over the drifted or missing ones."""
-    body: Any = [model_list_entry(d, compose=compose) for d in deployments]
-    text = yaml.safe_dump(body, sort_keys=False, width=120)
-    where = "their compose services (compose.gpus.yaml)" if compose else "the servers solv up starts"
-    return (f"the model_list entries of {config} for these declarations, pointing at {where}:\n"
-            + "".join(f"  {line}\n" for line in text.splitlines()))
