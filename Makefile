@@ -1,10 +1,11 @@
 # solv-stack: `make up` sets up and runs the stack; `make test` runs the tests. Both work on a fresh machine.
+# `make check`: ruff, mypy, doctests and the in-process unit tests, in well under a minute, without vLLM.
 PY      ?= python3
 VENV    := .venv
 BIN     := $(VENV)/bin
 STAMP   := $(VENV)/.solv-installed
 
-.PHONY: setup vllm up test lint bench clean reliability
+.PHONY: setup vllm up check test lint bench clean reliability
 
 setup: $(STAMP)
 
@@ -21,18 +22,24 @@ vllm:
 up: setup vllm
 	$(BIN)/solv up
 
+# Every layer: unit tests and doctests, the real proxy, real vLLM CPU, reliability, scale (tests/conftest.py).
 test: setup vllm
 	$(BIN)/python -m pytest
 
+# The fast layer only (.venv, no vLLM): what CI runs first.
+check: lint
+	$(BIN)/python -m pytest -m unit -q
+
 lint: setup
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench data scripts
 	$(BIN)/mypy
 
+# Benchmarks are modules run from the repo root: $(BIN)/python -m bench.<name> (README, "Tests and benchmarks").
 bench: setup vllm
-	$(BIN)/python bench/overhead.py
+	$(BIN)/python -m bench.overhead
 
 # Faults, hostile input, auth and secrets through the real proxy (docs/reliability.md); CI size by default,
-# SOLV_RELIABILITY_SCALE=10 for the full run. The soak is a benchmark: $(BIN)/python bench/soak.py
+# SOLV_RELIABILITY_SCALE=10 for the full run. The soak is a benchmark: $(BIN)/python -m bench.soak
 reliability: setup
 	$(BIN)/python -m pytest tests/reliability -q
 

@@ -1,0 +1,1 @@
+"""Unit tests: in-process, no proxy, no vLLM, seconds (``make check``)."""
