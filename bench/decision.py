@@ -1,6 +1,6 @@
 """Decision time on IDE-sized request bodies (20k+ tokens of context), in-process.
 
-    .venv/bin/python bench/decision.py [--rounds 200]
+    .venv/bin/python -m bench.decision [--rounds 200]
 
 Bodies in the clients' shapes (tests/support/client_bodies.py), scaled up: a Cline loop 30 steps deep
 with 80 kB files in its tool results, a Continue chat with a 90 kB pasted file, a native tool loop with
@@ -15,18 +15,14 @@ from __future__ import annotations
 import argparse
 import asyncio
 import statistics
-import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+from tests.support import client_bodies as cb
 
-from tests.support import client_bodies as cb  # noqa: E402
-
-from solvstack.classify.base import Conversation  # noqa: E402
-from solvstack.classify.local import LocalClassifier  # noqa: E402
-from solvstack.decide import decide  # noqa: E402
-from solvstack.messages import text_of  # noqa: E402
+from solvstack.classify.base import Conversation
+from solvstack.classify.local import LocalClassifier
+from solvstack.decide import decide
+from solvstack.messages import text_of
 
 FILE = cb.SECRET_CODE * 300  # ~80 kB, ~20k tokens
 

@@ -1,6 +1,6 @@
 """CPU cost of the solv thinking hook per chat request, in-process (no HTTP, no proxy noise).
 
-    .venv/bin/python bench/hook_inprocess.py [--requests 3000]
+    .venv/bin/python -m bench.hook_inprocess [--requests 3000]
 
 Runs the three entry points LiteLLM calls per chat request (pre-call hook with the local classifier,
 deployment hook applying a Qwen3 switch, response-headers hook) on the repo's config and prints the

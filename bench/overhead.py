@@ -22,12 +22,10 @@ import time
 from pathlib import Path
 
 import httpx
+from bench.common import interleaved, pct
+from tests.support.proxy import MASTER_KEY, deployment, free_port, start_proxy, write_variant
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.common import interleaved, pct  # noqa: E402
-from tests.support.proxy import MASTER_KEY, deployment, free_port, start_proxy, write_variant  # noqa: E402
-
-from solvstack.proxyproc import ProxyProcess  # noqa: E402
+from solvstack.proxyproc import ProxyProcess
 
 PROMPTS = ["hi there!", "what is 17 * 23?", "prove that sqrt(2) is irrational",
            "who won the match yesterday?", "write a haiku about autumn",

@@ -1,6 +1,6 @@
 """Added latency of the RAG retrieval path, through the real proxy, against a local SearXNG-speaking server.
 
-    .venv/bin/python bench/retrieval.py [--requests 150] [--concurrency 4] [--rounds 2]
+    .venv/bin/python -m bench.retrieval [--requests 150] [--concurrency 4] [--rounds 2]
 
 Starts a recording OpenAI-compatible backend and a SearXNG wire server (each its own process, five
 fixed results per query) and two proxies on the repo's config: *stock* (no callbacks) and *solv*
@@ -33,14 +33,14 @@ from pathlib import Path
 
 import httpx
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # solvstack.retrieval imports litellm
 from bench.common import interleaved, pct  # noqa: E402
 from tests.support.proxy import MASTER_KEY, deployment, free_port, start_proxy, write_variant  # noqa: E402
 from tests.support.search_servers import bench_results  # noqa: E402
 
 from solvstack.retrieval.context import Caps, fence_token, inject, render  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
 
 TOPICS = ["release date of the next Debian version", "weather in Oslo tomorrow", "latest vLLM release notes",
           "who won the chess olympiad", "price of copper this week", "opening hours of the Prado museum"]

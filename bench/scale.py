@@ -1,6 +1,6 @@
 """Scale-out of the gateway: one proxy vs one proxy with N workers vs N replicas behind nginx, same run.
 
-    .venv/bin/python bench/scale.py [--requests 600] [--concurrency 32] [--rounds 3] [--replicas 2]
+    .venv/bin/python -m bench.scale [--requests 600] [--concurrency 32] [--rounds 3] [--replicas 2]
 
 One fake OpenAI backend (its own process, answers at once) behind every variant, the repo's config
 (shipped callbacks) for every proxy, Redis configured for all of them (the scale-out recipe of
@@ -26,13 +26,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.common import interleaved, pct  # noqa: E402
-from bench.overhead import load  # noqa: E402
-from tests.scale.services import Nginx, RedisServer  # noqa: E402
-from tests.support.proxy import MASTER_KEY, REPO, deployment, free_port, write_variant  # noqa: E402
+from bench.common import interleaved, pct
+from bench.overhead import load
+from tests.scale.services import Nginx, RedisServer
+from tests.support.proxy import MASTER_KEY, REPO, deployment, free_port, write_variant
 
-from solvstack.proxyproc import ProxyProcess  # noqa: E402
+from solvstack.proxyproc import ProxyProcess
 
 
 def start(cfg: Path, env: dict[str, str], workers: int, name: str) -> ProxyProcess:

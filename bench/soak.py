@@ -1,6 +1,6 @@
 """Soak: the proxy with every solv hook on, at steady load for a bounded time; errors must be 0.
 
-    .venv/bin/python bench/soak.py [--seconds 120] [--clients 16] [--stock-seconds 30]
+    .venv/bin/python -m bench.soak [--seconds 120] [--clients 16] [--stock-seconds 30]
 
 Starts, each in a process of its own: two backend replicas of one model group (the routing filter
 chooses between them), a judge backend (``classifier.kind: cascade``), a SearXNG stand-in (RAG), and
@@ -26,11 +26,11 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.reliability.load import Load, percentile
+from tests.reliability.replica import Replica
+from tests.support.proxy import MASTER_KEY, deployment, free_port, start_proxy, write_variant
+
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO))
-from tests.reliability.load import Load, percentile  # noqa: E402
-from tests.reliability.replica import Replica  # noqa: E402
-from tests.support.proxy import MASTER_KEY, deployment, free_port, start_proxy, write_variant  # noqa: E402
 
 TOPICS = ["the latest python release", "today's weather in Oslo", "the current ECB rate", "the newest linux kernel"]
 

@@ -1,6 +1,6 @@
 """What LOW saves: the same prompts at LOW / HIGH / NO through the real proxy to a real vLLM CPU server.
 
-    .venv/bin/python bench/thinking.py [--prompts 6] [--rounds 2] [--max-tokens 160] [--low-budget 32]
+    .venv/bin/python -m bench.thinking [--prompts 6] [--rounds 2] [--max-tokens 160] [--low-budget 32]
 
 One vLLM CPU server serves the embedded SmolLM2 exactly as `make up` does (its template opens a
 ``<think>`` block when ``enable_thinking`` is true, vLLM's qwen3 reasoning parser enforces
@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -33,14 +32,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from bench.common import pct
+from tests.support.proxy import MASTER_KEY, free_port, start_proxy, write_variant
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.common import pct  # noqa: E402
-from tests.support.proxy import MASTER_KEY, free_port, start_proxy, write_variant  # noqa: E402
-
-from solvstack.embedded.catalog import DEFAULT_MODEL, get_model  # noqa: E402
-from solvstack.embedded.model import prepare_in_venv  # noqa: E402
-from solvstack.embedded.server import BackendSpec, VllmServer, find_vllm_python  # noqa: E402
+from solvstack.embedded.catalog import DEFAULT_MODEL, get_model
+from solvstack.embedded.model import prepare_in_venv
+from solvstack.embedded.server import BackendSpec, VllmServer, find_vllm_python
 
 PROMPTS = [
     "Why is the sky blue?",
