@@ -6,7 +6,7 @@ runs), fits a multinomial logistic regression (scikit-learn, dev-only) and write
 ``src/solvstack/classify/model/local.json``. The same data and options give the same file, byte for byte.
 
     pip install -e '.[train]'
-    python data/classifier/generate.py        # only if you changed the templates
+    python data/classifier/generate.py        # only if you changed its templates or words.json
     python scripts/train_classifier.py         # retrain, print 5-fold CV accuracy, write the model
     python scripts/train_classifier.py --data my_examples.jsonl   # add your own file(s) on top
 """
@@ -21,10 +21,9 @@ from array import array
 from collections import Counter
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))
+from solvstack.classify.features import extract  # installed with the package: pip install -e '.[train]'
 
-from solvstack.classify.features import extract  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 DATA_DIR = ROOT / "data" / "classifier"
 MODEL_PATH = ROOT / "src" / "solvstack" / "classify" / "model" / "local.json"

@@ -1,9 +1,12 @@
 # ruff: noqa: E501 -- templates read best as one line each
 """Deterministically generate templated training prompts for the local classifier.
 
-Writes ``data/classifier/templated.jsonl`` (text, label, note). Every template, word list and number
-range below was written by hand for this project; nothing is copied from a benchmark. Hand-written
-examples live in ``handwritten.jsonl`` and are not touched by this script.
+Writes ``data/classifier/templated.jsonl`` (text, label, note). The templates and number ranges below
+and the word lists and phrases they draw from (``words.json`` beside this file: one list per key, named
+after the constant or ``function.variable`` that uses it) were written by hand for this project; nothing
+is copied from a benchmark. Hand-written examples live in ``handwritten.jsonl`` and are not touched by
+this script. The templates stay code: they compute their numbers in place, and the order of those random
+draws is what keeps the output the same bytes.
 
     python data/classifier/generate.py          # rewrite templated.jsonl (same bytes every run)
 """
@@ -18,179 +21,18 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 SEED = 20240611
 Gen = Callable[[random.Random], str]
+WORDS: dict[str, tuple[str, ...]] = {
+    key: tuple(values) for key, values in json.loads((HERE / "words.json").read_text(encoding="utf-8")).items()
+}
 
-NAMES = (
-    "Maria",
-    "James",
-    "Aisha",
-    "Tom",
-    "Lena",
-    "Carlos",
-    "Priya",
-    "Noah",
-    "Yuki",
-    "Omar",
-    "Grace",
-    "Liam",
-    "Sofia",
-    "Ben",
-    "Fatima",
-    "Ethan",
-    "Chloe",
-    "Mateo",
-    "Hana",
-    "Jack",
-    "Zoe",
-    "Ravi",
-    "Olivia",
-    "Sam",
-    "Ines",
-    "Kofi",
-    "Mia",
-    "Leo",
-    "Nadia",
-    "Owen",
-)
-ITEMS = (
-    "apples",
-    "pencils",
-    "cupcakes",
-    "stickers",
-    "marbles",
-    "books",
-    "toy cars",
-    "cookies",
-    "seashells",
-    "baseball cards",
-    "flowers",
-    "eggs",
-    "bottles of water",
-    "notebooks",
-    "beads",
-)
-LANGS = ("Python", "JavaScript", "TypeScript", "Java", "C#", "Go", "Rust", "C++", "Ruby", "PHP", "Kotlin", "Bash")
-LANGUAGES = (
-    "French",
-    "Spanish",
-    "German",
-    "Italian",
-    "Japanese",
-    "Chinese",
-    "Korean",
-    "Portuguese",
-    "Russian",
-    "Arabic",
-    "Dutch",
-    "Swedish",
-    "Turkish",
-    "Hindi",
-    "Greek",
-    "Polish",
-    "Mandarin",
-)
-COUNTRIES = (
-    "France",
-    "Germany",
-    "Japan",
-    "Brazil",
-    "India",
-    "Canada",
-    "Australia",
-    "Mexico",
-    "Italy",
-    "Spain",
-    "South Korea",
-    "Nigeria",
-    "Argentina",
-    "Kenya",
-    "Egypt",
-    "Turkey",
-    "Poland",
-    "Sweden",
-    "Indonesia",
-    "the Philippines",
-    "Vietnam",
-    "Chile",
-    "Peru",
-    "Norway",
-    "Greece",
-)
-COMPANIES = (
-    "Microsoft",
-    "Apple",
-    "Google",
-    "Amazon",
-    "Tesla",
-    "Meta",
-    "Nvidia",
-    "Intel",
-    "Boeing",
-    "Disney",
-    "Netflix",
-    "OpenAI",
-    "Starbucks",
-    "Nike",
-    "IBM",
-    "Samsung",
-    "Toyota",
-    "Uber",
-    "Spotify",
-    "Airbnb",
-    "Pfizer",
-    "Walmart",
-    "Twitter",
-    "Shopify",
-    "Salesforce",
-)
-CITIES = (
-    "London",
-    "Paris",
-    "Tokyo",
-    "New York",
-    "Chicago",
-    "Berlin",
-    "Sydney",
-    "Toronto",
-    "Mumbai",
-    "Denver",
-    "Miami",
-    "Seattle",
-    "Boston",
-    "Madrid",
-    "Rome",
-    "Dublin",
-    "Austin",
-    "Cairo",
-    "Singapore",
-    "Dubai",
-    "Oslo",
-    "Lisbon",
-    "Atlanta",
-    "San Diego",
-    "Vancouver",
-    "Nairobi",
-)
-CURRENCIES = (
-    "dollars",
-    "euros",
-    "yen",
-    "pounds",
-    "pesos",
-    "rupees",
-    "canadian dollars",
-    "swiss francs",
-    "yuan",
-    "won",
-    "australian dollars",
-    "rubles",
-    "baht",
-    "dirhams",
-    "us dollars",
-    "kronor",
-    "brazilian reais",
-    "turkish lira",
-    "bitcoin",
-)
+NAMES = WORDS["NAMES"]
+ITEMS = WORDS["ITEMS"]
+LANGS = WORDS["LANGS"]
+LANGUAGES = WORDS["LANGUAGES"]
+COUNTRIES = WORDS["COUNTRIES"]
+COMPANIES = WORDS["COMPANIES"]
+CITIES = WORDS["CITIES"]
+CURRENCIES = WORDS["CURRENCIES"]
 
 
 def pick(rng: random.Random, seq: tuple[str, ...] | list[str]) -> str:
@@ -251,240 +93,48 @@ def high_competition(rng: random.Random) -> str:
     ]
     text = pick(rng, t)
     if rng.random() < 0.15:
-        text += pick(
-            rng,
-            (
-                " Express your answer as a common fraction.",
-                " Express your answer in simplest radical form.",
-                " Give your answer as a decimal to the nearest hundredth.",
-                " Justify your answer.",
-            ),
-        )
+        text += pick(rng, WORDS["high_competition.text_suffix"])
     return text
 
 
-PROOF_STATEMENTS = (
-    "there are infinitely many primes of the form $6k+5$",
-    "$\\sqrt{{{n}}}$ is irrational",
-    "the sum of the first $n$ odd numbers is $n^2$",
-    "every integer greater than 1 has a unique prime factorization",
-    "$n^5 - n$ is divisible by 30 for every integer $n$",
-    "a bipartite graph contains no odd cycle",
-    "the harmonic series diverges",
-    "$\\binom{{2n}}{{n}}$ is divisible by $n+1$",
-    "every finite integral domain is a field",
-    "a subgroup of a cyclic group is cyclic",
-    "$2^{{n}} > n^3$ for all $n \\ge 10$",
-    "the product of $k$ consecutive integers is divisible by $k!$",
-    "a continuous bijection from a compact space to a Hausdorff space is a homeomorphism",
-    "every connected graph has a spanning tree",
-    "$\\gcd(F_m, F_n) = F_{{\\gcd(m,n)}}$ for Fibonacci numbers",
-    "there is no largest prime gap",
-    "the set of algebraic numbers is countable",
-    "any 6 people contain 3 mutual friends or 3 mutual strangers",
-    "$x^4 + 4y^4$ is composite for integers $x, y > 1$",
-    "the determinant of a product equals the product of determinants",
-    "Dijkstra's algorithm is correct for non-negative weights",
-    "a greedy algorithm gives an optimal solution to interval scheduling",
-    "comparison sorting needs $\\Omega(n \\log n)$ comparisons",
-    "the language of palindromes is not regular",
-    "3-SAT is NP-complete, given that SAT is",
-    "Kruskal's algorithm produces a minimum spanning tree",
-    "for all reals $a, b, c$, $a^2 + b^2 + c^2 \\ge ab + bc + ca$",
-    "the medians of a triangle are concurrent",
-    "the angle bisectors of a triangle meet at the incenter",
-    "$\\lim_{{x \\to 0}} \\frac{{\\sin x}}{{x}} = 1$ from the squeeze theorem",
-)
+PROOF_STATEMENTS = WORDS["PROOF_STATEMENTS"]
 
 
 def high_proof(rng: random.Random) -> str:
     s = pick(rng, PROOF_STATEMENTS).replace("{n}", str(rng.choice([3, 5, 6, 7, 10, 12, 15])))
     s = s.replace("{{", "{").replace("}}", "}")
-    pre = pick(
-        rng,
-        (
-            "Prove that ",
-            "Show that ",
-            "Give a rigorous proof that ",
-            "Prove rigorously that ",
-            "Can you prove that ",
-            "Write a formal proof that ",
-            "Prove, step by step, that ",
-            "I need a careful proof that ",
-            "Demonstrate with a complete proof that ",
-        ),
-    )
-    post = pick(
-        rng,
-        (
-            "",
-            ".",
-            ". Be rigorous.",
-            ", and explain each step.",
-            ". Make every step explicit.",
-            ". Then discuss whether the converse holds.",
-            " using induction.",
-            " by contradiction.",
-        ),
-    )
+    pre = pick(rng, WORDS["high_proof.pre"])
+    post = pick(rng, WORDS["high_proof.post"])
     return pre + s + post
 
 
-SYSTEMS = (
-    "a ride-sharing dispatch system",
-    "a global chat application like WhatsApp",
-    "a distributed key-value store",
-    "a news feed for a social network",
-    "a web crawler that indexes a billion pages",
-    "a stock exchange matching engine",
-    "a video streaming service",
-    "an online multiplayer game backend",
-    "a distributed task queue",
-    "a metrics and alerting platform",
-    "a hotel booking system that must never double-book",
-    "a fraud detection pipeline for card payments",
-    "a CDN edge cache",
-    "a search autocomplete service",
-    "a ticketing system for concert sales with huge traffic spikes",
-    "a distributed file storage system like Dropbox",
-    "a feature flag service used by 500 microservices",
-    "a notification system sending 1 billion pushes a day",
-    "an inventory service for a global retailer",
-    "a data lakehouse ingestion pipeline",
-    "a multi-region leaderboard",
-)
-SYS_REQ = (
-    "with 99.99% availability",
-    "across three continents",
-    "handling 500k writes per second",
-    "with strict ordering guarantees",
-    "with p99 latency under 50 ms",
-    "that survives a full region outage",
-    "on a tight cloud budget",
-    "with exactly-once processing",
-    "supporting 50 million daily active users",
-)
-SYS_ASPECTS = (
-    "Discuss data partitioning, replication and consistency tradeoffs.",
-    "Cover the API, storage schema, caching, and failure handling.",
-    "Explain your choices and what you would monitor.",
-    "Go deep on the bottlenecks and how you'd scale each component.",
-    "Compare at least two architectures and justify the one you pick.",
-    "Include back-of-the-envelope capacity estimates.",
-)
+SYSTEMS = WORDS["SYSTEMS"]
+SYS_REQ = WORDS["SYS_REQ"]
+SYS_ASPECTS = WORDS["SYS_ASPECTS"]
 
 
 def high_design(rng: random.Random) -> str:
-    pre = pick(
-        rng,
-        (
-            "Design ",
-            "How would you design ",
-            "Architect ",
-            "Walk me through the system design of ",
-            "Propose an architecture for ",
-            "System design interview question: design ",
-        ),
-    )
+    pre = pick(rng, WORDS["high_design.pre"])
     return f"{pre}{pick(rng, SYSTEMS)} {pick(rng, SYS_REQ)}. {pick(rng, SYS_ASPECTS)}"
 
 
-SERVICES = (
-    "our Node.js API",
-    "a Java Spring service",
-    "the Go microservice",
-    "our Django app",
-    "a Rust gRPC server",
-    "the Kafka consumer group",
-    "our Postgres primary",
-    "the Redis cluster",
-    "a Spark batch job",
-    "our Kubernetes ingress",
-    "the Elasticsearch cluster",
-    "a C++ trading engine",
-    "our iOS app",
-)
-SYMPTOMS = (
-    "has latency spikes every few minutes",
-    "leaks memory slowly until it is OOM-killed",
-    "deadlocks under load",
-    "returns stale data after failover",
-    "drops messages during rebalancing",
-    "gets 10x slower after a few days of uptime",
-    "corrupts data very rarely",
-    "crashes with a segfault once a week",
-    "double-processes some events",
-    "shows CPU at 100% on one core only",
-)
-CONDITIONS = (
-    "only in production",
-    "only after the last dependency upgrade",
-    "only under high concurrency",
-    "only when the cache is cold",
-    "only on ARM instances",
-    "only during the nightly batch",
-    "and we cannot reproduce it locally",
-    "even though all metrics look normal",
-)
+SERVICES = WORDS["SERVICES"]
+SYMPTOMS = WORDS["SYMPTOMS"]
+CONDITIONS = WORDS["CONDITIONS"]
 
 
 def high_debug(rng: random.Random) -> str:
-    closing = pick(
-        rng,
-        (
-            "Walk me through a systematic investigation.",
-            "List hypotheses, how to test each, and the likely root cause.",
-            "Help me debug this in depth.",
-            "What could cause this and how do I prove which one it is?",
-            "Reason through it carefully, step by step.",
-        ),
-    )
+    closing = pick(rng, WORDS["high_debug.closing"])
     return f"{pick(rng, SERVICES).capitalize()} {pick(rng, SYMPTOMS)} {pick(rng, CONDITIONS)}. {closing}"
 
 
-ALGO_TASKS = (
-    "find the longest subarray whose sum is divisible by k",
-    "count pairs (i, j) with a[i] xor a[j] <= x",
-    "answer range-minimum queries with point updates",
-    "find the shortest path that visits every marked node",
-    "count the number of distinct substrings",
-    "find the minimum cost to make the array strictly increasing",
-    "schedule jobs with deadlines and profits to maximize total profit",
-    "find the maximum flow with lower bounds",
-    "compute the number of inversions after each of q swaps",
-    "find the k-th lexicographically smallest path",
-    "partition the array into k parts minimizing the maximum part sum",
-    "count triangles in a sparse graph",
-    "find all bridges and articulation points",
-    "maintain connected components under edge deletions",
-    "compute the longest common subsequence of three strings",
-    "find the largest rectangle of ones in a binary matrix",
-)
+ALGO_TASKS = WORDS["ALGO_TASKS"]
 
 
 def high_algo(rng: random.Random) -> str:
-    n = pick(rng, ("10^5", "2 \\cdot 10^5", "10^6", "5 \\cdot 10^5", "3000", "10^18"))
-    pre = pick(
-        rng,
-        (
-            "Given an array of n integers",
-            "Given a graph with n vertices and m edges",
-            "Given a string of length n",
-            "Given a tree with n nodes",
-            "Given n points in the plane",
-            "Given a grid with n cells",
-        ),
-    )
-    post = pick(
-        rng,
-        (
-            "Design an efficient algorithm and prove its correctness.",
-            "What is the optimal time complexity? Explain the approach and prove it.",
-            "Give an algorithm faster than O(n^2), analyze it, and explain the key insight.",
-            "Write the solution in C++ and justify why it passes the time limit.",
-            "Derive the recurrence and an optimized DP.",
-        ),
-    )
+    n = pick(rng, WORDS["high_algo.n"])
+    pre = pick(rng, WORDS["high_algo.pre"])
+    post = pick(rng, WORDS["high_algo.post"])
     return f"{pre} (n up to ${n}$), {pick(rng, ALGO_TASKS)}. {post}"
 
 
@@ -508,7 +158,7 @@ def high_plan(rng: random.Random) -> str:
     )
 
 
-RHS = ("e^{x}", "\\sin 2x", "x^2 e^{-x}", "\\sec x")
+RHS = WORDS["RHS"]
 
 
 def high_other(rng: random.Random) -> str:
@@ -565,33 +215,8 @@ def low_word_problem(rng: random.Random) -> str:
     return pick(rng, t)
 
 
-STORY_STEPS = (
-    "On {day} {p} buys {n2} more.",
-    "{P} gives half of them to {b}.",
-    "Then {b} gives {o} back {n3} of them.",
-    "{P} uses {n3} of them for a school project.",
-    "Each one costs ${price}.",
-    "{P} sells a third of them at the market for ${price} each.",
-    "The next day {p} gets twice as many as {p} gave away.",
-    "{P} puts them into bags of {n3}, and has some left over.",
-    "{b} has {n2} fewer than {a}.",
-    "A friend adds {n3} more every week for {k} weeks.",
-    "{P} loses {n3} on the way home.",
-    "{P} spends ${n2} on lunch and ${n3} on a bus ticket.",
-    "The store gives a {pct}% discount on the whole purchase.",
-    "It takes {p} {n3} minutes to finish each one.",
-)
-STORY_QUESTIONS = (
-    "How many {it} does {a} have now?",
-    "How much money does {a} make in total?",
-    "How much does {a} spend altogether?",
-    "How many {it} are left at the end?",
-    "How many more {it} does {a} have than {b}?",
-    "How many minutes does it take in all?",
-    "How much money does {a} have left?",
-    "How many bags can {a} fill?",
-    "What is the total cost, in dollars?",
-)
+STORY_STEPS = WORDS["STORY_STEPS"]
+STORY_QUESTIONS = WORDS["STORY_QUESTIONS"]
 
 
 def low_multi_step(rng: random.Random) -> str:
@@ -606,11 +231,11 @@ def low_multi_step(rng: random.Random) -> str:
         "P": pron.capitalize(),
         "o": "her" if pron == "she" else "him" if pron == "he" else "them",
         "it": it,
-        "day": pick(rng, ("Monday", "Tuesday", "Saturday", "the weekend", "Friday")),
+        "day": pick(rng, WORDS["low_multi_step.day"]),
         "n2": str(rng.randint(3, 40)),
         "n3": str(rng.randint(2, 12)),
         "k": str(rng.randint(2, 6)),
-        "price": pick(rng, ("0.50", "1.25", "2", "3", "4.50", "5", "8", "12")),
+        "price": pick(rng, WORDS["low_multi_step.price"]),
         "pct": str(rng.choice([10, 15, 20, 25])),
     }
     start = pick(
@@ -726,39 +351,8 @@ def low_easy_math(rng: random.Random) -> str:
     return pick(rng, t)
 
 
-CODE_TASKS = (
-    "reverses a string",
-    "checks whether a number is prime",
-    "returns the sum of a list",
-    "counts the vowels in a word",
-    "removes duplicates from a list",
-    "finds the second largest number in an array",
-    "converts Celsius to Fahrenheit",
-    "checks if a string is a palindrome",
-    "merges two sorted lists",
-    "returns the factorial of n",
-    "capitalizes the first letter of each word",
-    "reads a file line by line",
-    "flattens a nested list one level deep",
-    "computes the average of numbers in a CSV column",
-    "validates an email address with a simple regex",
-    "generates a random password of length 12",
-)
-CODE_ERRORS = (
-    "NameError: name 'x' is not defined",
-    "TypeError: 'NoneType' object is not subscriptable",
-    "IndexError: list index out of range",
-    "SyntaxError: unexpected EOF while parsing",
-    "Uncaught TypeError: Cannot read properties of undefined (reading 'length')",
-    "NullPointerException",
-    "error[E0382]: borrow of moved value",
-    "segmentation fault (core dumped)",
-    "ModuleNotFoundError: No module named 'requests'",
-    "KeyError: 'name'",
-    "cannot find symbol",
-    "ReferenceError: fetch is not defined",
-    "undefined reference to `main'",
-)
+CODE_TASKS = WORDS["CODE_TASKS"]
+CODE_ERRORS = WORDS["CODE_ERRORS"]
 
 
 def low_code(rng: random.Random) -> str:
@@ -829,85 +423,9 @@ def low_explain(rng: random.Random) -> str:
 
 
 # ---------------------------------------------------------------------------------------------- NO
-SMALLTALK = (
-    "hi",
-    "hello",
-    "hey",
-    "hey there",
-    "good morning",
-    "good afternoon",
-    "good night",
-    "yo",
-    "howdy",
-    "what's up",
-    "how are you",
-    "how's your day going",
-    "nice to meet you",
-    "thanks",
-    "thank you",
-    "thanks a lot",
-    "thank you very much",
-    "cheers",
-    "much appreciated",
-    "bye",
-    "goodbye",
-    "see you",
-    "talk to you later",
-    "have a nice day",
-    "what is your name",
-    "what should i call you",
-    "are you a bot",
-    "are you human",
-    "are you an ai",
-    "who created you",
-    "who made you",
-    "who is your boss",
-    "who do you work for",
-    "how old are you",
-    "when is your birthday",
-    "where do you live",
-    "where are you from",
-    "what do you do for fun",
-    "what are your hobbies",
-    "do you have a pet",
-    "do you like dogs",
-    "what can you do",
-    "what can i ask you",
-    "what things can you help me with",
-    "tell me a joke",
-    "make me laugh",
-    "tell me a fun fact",
-    "say something interesting",
-    "what's the meaning of life",
-    "why are we here",
-    "i love you",
-    "you're funny",
-    "you are smart",
-    "i'm sad today",
-    "i'm so tired",
-    "good job",
-    "well done",
-    "that's great",
-    "awesome",
-    "ok",
-    "okay cool",
-    "sounds good",
-    "never mind",
-    "sorry",
-    "my bad",
-    "lol",
-    "haha",
-    "wow",
-    "are you there",
-    "can you hear me",
-    "let's chat",
-    "do you dream",
-    "do you have feelings",
-    "what is your favorite color",
-    "what's your favorite food",
-)
-SMALL_PRE = ("", "", "", "hey ", "so ", "um ", "ok ", "please ", "can you ", "hi, ")
-SMALL_POST = ("", "", "", "!", "?", " :)", " friend", " buddy", " assistant", " today")
+SMALLTALK = WORDS["SMALLTALK"]
+SMALL_PRE = WORDS["SMALL_PRE"]
+SMALL_POST = WORDS["SMALL_POST"]
 
 
 def no_smalltalk(rng: random.Random) -> str:
@@ -916,43 +434,7 @@ def no_smalltalk(rng: random.Random) -> str:
     return text.capitalize() if rng.random() < 0.4 else text
 
 
-PHRASES = (
-    "good morning",
-    "where is the bathroom",
-    "how much does this cost",
-    "i am lost",
-    "thank you very much",
-    "nice to meet you",
-    "see you tomorrow",
-    "happy birthday",
-    "i love you",
-    "cheers",
-    "excuse me",
-    "the bill please",
-    "do you speak english",
-    "what time is it",
-    "my name is anna",
-    "i would like a coffee",
-    "where is the train station",
-    "good luck",
-    "congratulations",
-    "i am a vegetarian",
-    "help",
-    "can you help me",
-    "goodbye",
-    "welcome",
-    "the weather is nice today",
-    "i don't understand",
-    "how are you",
-    "merry christmas",
-    "sorry",
-    "please",
-    "water",
-    "friend",
-    "cat",
-    "book",
-    "hospital",
-)
+PHRASES = WORDS["PHRASES"]
 
 
 def no_translate(rng: random.Random) -> str:
@@ -975,109 +457,14 @@ def no_translate(rng: random.Random) -> str:
     )
 
 
-FORMS = (
-    "poem",
-    "short story",
-    "haiku",
-    "limerick",
-    "sonnet",
-    "song",
-    "rap verse",
-    "fairy tale",
-    "monologue",
-    "screenplay scene",
-    "letter",
-    "diary entry",
-    "speech",
-    "fable",
-    "ballad",
-    "flash fiction piece",
-    "ode",
-    "bedtime story",
-    "children's story",
-    "mystery story",
-    "science fiction story",
-    "love letter",
-    "toast",
-    "product description",
-    "villanelle",
-    "epic poem",
-    "stand-up comedy bit",
-    "dialogue",
-    "fantasy story",
-)
-SUBJECTS = (
-    "a lonely robot on Mars",
-    "the first day of spring",
-    "a cat who wants to be a chef",
-    "a lighthouse keeper",
-    "a detective in 1920s Paris",
-    "a dragon who collects teacups",
-    "my grandmother's kitchen",
-    "the ocean at night",
-    "a time traveler stuck in a Monday",
-    "friendship",
-    "a small town bakery",
-    "an AI that learns to paint",
-    "a haunted library",
-    "the last tree on Earth",
-    "a soccer team's comeback",
-    "coffee",
-    "a rainy afternoon",
-    "two rival wizards",
-    "a goldfish's big adventure",
-    "moving to a new city",
-    "an astronaut's homesickness",
-    "autumn leaves",
-    "a dog waiting for its owner",
-    "a pirate who is afraid of water",
-    "the city that never sleeps",
-    "a knight and a princess who swap roles",
-    "a volcano island",
-    "a forgotten toy in an attic",
-    "winter solstice",
-)
-CONSTRAINTS = (
-    "",
-    "",
-    "Keep it under 200 words.",
-    "Make it funny.",
-    "Use a melancholic tone.",
-    "Write it in the first person.",
-    "Include a plot twist at the end.",
-    "Use rhyming couplets.",
-    "Make it suitable for children.",
-    "Use vivid sensory details.",
-    "Write it in the style of Edgar Allan Poe.",
-    "End on a hopeful note.",
-    "Each stanza should have four lines.",
-    "Include dialogue between the main characters.",
-    "Set it in the year 3000.",
-    "Avoid using the letter 'e' as much as you can.",
-    "Give it a title.",
-    "Make the protagonist a woman in her sixties.",
-    "Write at least 800 words.",
-    "Use an unreliable narrator.",
-)
+FORMS = WORDS["FORMS"]
+SUBJECTS = WORDS["SUBJECTS"]
+CONSTRAINTS = WORDS["CONSTRAINTS"]
 
 
 def no_creative(rng: random.Random) -> str:
     form, subj = pick(rng, FORMS), pick(rng, SUBJECTS)
-    verb = pick(
-        rng,
-        (
-            "Write a",
-            "Compose a",
-            "Create a",
-            "Can you write a",
-            "Please write a",
-            "I'd like a",
-            "write me a",
-            "Draft a",
-            "Pen a",
-            "Generate a",
-        ),
-    )
+    verb = pick(rng, WORDS["no_creative.verb"])
     text = f"{verb} {form} about {subj}."
     for _ in range(rng.choice([0, 1, 1, 2, 3])):
         c = pick(rng, CONSTRAINTS)
@@ -1094,16 +481,7 @@ def no_creative(rng: random.Random) -> str:
     return text
 
 
-SNIPPETS = (
-    "hey team, the meeting got moved, pls come at 3 instead of 2, thx",
-    "Our product is very good and many people like it and it is cheap and you should buy it.",
-    "i think we should maybe consider possibly going to the beach on saturday if the weather is ok",
-    "The results of the survey was surprising, most respondents prefers remote work.",
-    "Dear Sir, I am writing to complain about the late delivery of my order number 4471.",
-    "Q3 revenue up 12%, churn down, hiring freeze lifted, new office opens in May.",
-    "Just wanted to check in and see if you had a chance to look at the proposal I sent last week.",
-    "apples 3, bananas 6, oranges 2, grapes 1 bunch",
-)
+SNIPPETS = WORDS["SNIPPETS"]
 
 
 def no_rewrite(rng: random.Random) -> str:
@@ -1131,29 +509,7 @@ def no_rewrite(rng: random.Random) -> str:
 
 def no_brainstorm(rng: random.Random) -> str:
     n = rng.choice([5, 8, 10, 12, 15, 20])
-    thing = pick(
-        rng,
-        (
-            "names for a bakery",
-            "gift ideas for a teenager",
-            "blog post titles about travel",
-            "team names for a trivia night",
-            "Halloween costume ideas",
-            "hobbies to try this year",
-            "names for a cat",
-            "slogans for a gym",
-            "fun date night ideas",
-            "icebreaker questions",
-            "podcast name ideas",
-            "birthday party themes",
-            "things to do in a small town on a weekend",
-            "vegetarian dinner ideas",
-            "ideas for a short story",
-            "names for a fantasy kingdom",
-            "Instagram captions for a beach photo",
-            "board games for families",
-        ),
-    )
+    thing = pick(rng, WORDS["no_brainstorm.thing"])
     return pick(
         rng,
         (
@@ -1172,173 +528,18 @@ FACT_Q = (
     ("what's the capital city of {c}", COUNTRIES),
     ("What language do people speak in {c}?", COUNTRIES),
     ("What continent is {c} in?", COUNTRIES),
-    (
-        "Who wrote {c}?",
-        (
-            "Hamlet",
-            "War and Peace",
-            "The Odyssey",
-            "Don Quixote",
-            "Moby-Dick",
-            "Frankenstein",
-            "The Great Gatsby",
-            "One Hundred Years of Solitude",
-            "Crime and Punishment",
-            "The Divine Comedy",
-            "Jane Eyre",
-            "Ulysses",
-            "The Canterbury Tales",
-            "Brave New World",
-            "To Kill a Mockingbird",
-            "The Little Prince",
-            "Les Misérables",
-        ),
-    ),
-    (
-        "Who painted {c}?",
-        (
-            "The Starry Night",
-            "The Last Supper",
-            "Guernica",
-            "The Birth of Venus",
-            "The Scream",
-            "Girl with a Pearl Earring",
-            "The Persistence of Memory",
-            "Water Lilies",
-            "The Night Watch",
-            "American Gothic",
-        ),
-    ),
-    (
-        "What is the chemical symbol for {c}?",
-        ("iron", "sodium", "potassium", "silver", "lead", "mercury", "tin", "copper", "helium", "oxygen"),
-    ),
-    (
-        "When did {c} happen?",
-        (
-            "the French Revolution",
-            "the fall of the Western Roman Empire",
-            "the moon landing",
-            "the Battle of Hastings",
-            "the signing of the Declaration of Independence",
-            "the Chernobyl disaster",
-            "the Black Death",
-            "the discovery of America by Columbus",
-            "the Russian Revolution",
-            "the Great Fire of London",
-        ),
-    ),
-    (
-        "Who invented {c}?",
-        (
-            "the light bulb",
-            "the printing press",
-            "the telephone",
-            "the steam engine",
-            "the World Wide Web",
-            "dynamite",
-            "the airplane",
-            "the radio",
-            "the periodic table",
-            "calculus",
-        ),
-    ),
-    (
-        "Who was {c}?",
-        (
-            "Julius Caesar",
-            "Genghis Khan",
-            "Marie Curie",
-            "Leonardo da Vinci",
-            "Confucius",
-            "Ada Lovelace",
-            "Nikola Tesla",
-            "Joan of Arc",
-            "Mahatma Gandhi",
-            "Socrates",
-            "Frida Kahlo",
-            "Alan Turing",
-        ),
-    ),
-    (
-        "Where was {c} born?",
-        (
-            "Mozart",
-            "Albert Einstein",
-            "William Shakespeare",
-            "Pablo Picasso",
-            "Isaac Newton",
-            "Charles Darwin",
-            "Abraham Lincoln",
-            "Frederic Chopin",
-            "Vincent van Gogh",
-            "Galileo Galilei",
-        ),
-    ),
-    (
-        "What is {c}?",
-        (
-            "photosynthesis",
-            "gravity",
-            "an atom",
-            "a haiku",
-            "democracy",
-            "a black hole",
-            "osmosis",
-            "inflation in economics",
-            "the Pythagorean theorem",
-            "a prime number",
-            "a metaphor",
-            "the water cycle",
-            "an isotope",
-        ),
-    ),
-    (
-        "How many {c}?",
-        (
-            "sides does a hexagon have",
-            "planets are in the solar system",
-            "days are in a leap year",
-            "strings does a violin have",
-            "hearts does an octopus have",
-            "keys are on a standard piano",
-            "players are on a basketball team",
-            "chromosomes do humans have",
-            "minutes are in a day",
-            "states are in the USA",
-        ),
-    ),
-    (
-        "In what year did {c}?",
-        (
-            "the Titanic sink",
-            "World War I begin",
-            "Columbus reach the Americas",
-            "the Berlin Wall fall",
-            "Neil Armstrong walk on the moon",
-            "the American Civil War end",
-            "India gain independence",
-        ),
-    ),
-    (
-        "Which {c}?",
-        (
-            "planet is closest to the sun",
-            "is the largest ocean on Earth",
-            "animal is the largest mammal",
-            "gas do plants absorb",
-            "organ pumps blood through the body",
-            "metal is liquid at room temperature",
-            "country is shaped like a boot",
-            "desert is the largest hot desert",
-            "composer wrote the Moonlight Sonata",
-            "empire built Machu Picchu",
-        ),
-    ),
-    (
-        "what does {c} mean",
-        ("carpe diem", "deja vu", "schadenfreude", "the word ubiquitous", "rsvp", "etc", "bon appetit", "ad hoc"),
-    ),
+    ("Who wrote {c}?", WORDS["BOOKS"]),
+    ("Who painted {c}?", WORDS["PAINTINGS"]),
+    ("What is the chemical symbol for {c}?", WORDS["ELEMENTS"]),
+    ("When did {c} happen?", WORDS["HISTORIC_EVENTS"]),
+    ("Who invented {c}?", WORDS["INVENTIONS"]),
+    ("Who was {c}?", WORDS["HISTORIC_PEOPLE"]),
+    ("Where was {c} born?", WORDS["BIRTHPLACE_PEOPLE"]),
+    ("What is {c}?", WORDS["CONCEPTS"]),
+    ("How many {c}?", WORDS["COUNT_FACTS"]),
+    ("In what year did {c}?", WORDS["YEAR_EVENTS"]),
+    ("Which {c}?", WORDS["WHICH_FACTS"]),
+    ("what does {c} mean", WORDS["EXPRESSIONS"]),
 )
 
 
@@ -1348,22 +549,9 @@ def no_fact(rng: random.Random) -> str:
 
 
 # ---------------------------------------------------------------------------------------------- RAG
-ROLES = (
-    "president",
-    "prime minister",
-    "head of state",
-    "finance minister",
-    "foreign minister",
-    "leader",
-    "chancellor",
-    "monarch",
-    "ruling party",
-    "minister of health",
-    "central bank governor",
-    "opposition leader",
-)
-NOW = ("", "", "current ", "current ", "new ")
-NOW_SUFFIX = ("", "", "", " right now", " now", " today", " currently", " at the moment", " this year", " as of today")
+ROLES = WORDS["ROLES"]
+NOW = WORDS["NOW"]
+NOW_SUFFIX = WORDS["NOW_SUFFIX"]
 
 
 def rag_office(rng: random.Random) -> str:
@@ -1385,41 +573,8 @@ def rag_office(rng: random.Random) -> str:
     )
 
 
-ASSETS = (
-    "bitcoin",
-    "ethereum",
-    "gold",
-    "silver",
-    "oil",
-    "Tesla stock",
-    "Apple shares",
-    "the S&P 500",
-    "the Dow Jones",
-    "Nvidia stock",
-    "natural gas",
-    "dogecoin",
-    "Amazon stock",
-    "the Nasdaq",
-    "Brent crude",
-    "copper",
-    "the FTSE 100",
-)
-PRODUCTS = (
-    "iPhone",
-    "PS5",
-    "Xbox Series X",
-    "Tesla Model 3",
-    "MacBook Air",
-    "Nintendo Switch",
-    "Galaxy phone",
-    "RTX graphics card",
-    "Netflix subscription",
-    "Disney+ subscription",
-    "gallon of gas",
-    "dozen eggs",
-    "Big Mac",
-    "Spotify Premium",
-)
+ASSETS = WORDS["ASSETS"]
+PRODUCTS = WORDS["PRODUCTS"]
 
 
 def rag_price(rng: random.Random) -> str:
@@ -1470,93 +625,16 @@ def rag_fx(rng: random.Random) -> str:
     )
 
 
-WEATHER_Q = (
-    "what's the weather in {c}",
-    "what is the weather like in {c} today",
-    "will it rain in {c} tomorrow",
-    "is it going to snow in {c} this weekend",
-    "how cold is it in {c} right now",
-    "what's the forecast for {c}",
-    "do i need an umbrella in {c} today",
-    "what's the temperature in {c}",
-    "is it sunny in {c}",
-    "when will the heat wave in {c} end",
-    "what's the air quality in {c} today",
-    "is there a storm coming to {c}",
-    "what's the UV index in {c} today",
-    "How humid is it in {c} this afternoon?",
-    "Weather forecast for {c} next week?",
-)
+WEATHER_Q = WORDS["WEATHER_Q"]
 
 
 def rag_weather(rng: random.Random) -> str:
     return maybe_lower(rng, pick(rng, WEATHER_Q).replace("{c}", pick(rng, CITIES)), 0.2)
 
 
-TEAMS = (
-    "the Lakers",
-    "Real Madrid",
-    "Manchester United",
-    "the Yankees",
-    "the Chiefs",
-    "Barcelona",
-    "the Warriors",
-    "Bayern Munich",
-    "the Dallas Cowboys",
-    "Liverpool",
-    "the Boston Celtics",
-    "Juventus",
-    "the Toronto Maple Leafs",
-    "PSG",
-    "the New England Patriots",
-    "Arsenal",
-    "the Chicago Bulls",
-    "the Dodgers",
-    "Inter Miami",
-    "Ferrari",
-)
-EVENTS = (
-    "Super Bowl",
-    "World Series",
-    "NBA Finals",
-    "Champions League",
-    "Wimbledon",
-    "Tour de France",
-    "Formula 1 championship",
-    "Stanley Cup",
-    "US Open",
-    "Ballon d'Or",
-    "Eurovision Song Contest",
-    "Grammy for Album of the Year",
-    "Oscar for Best Picture",
-    "Nobel Prize in Physics",
-    "Boston Marathon",
-    "Cricket World Cup",
-    "Premier League title",
-    "Australian Open",
-    "Masters golf tournament",
-    "Rugby World Cup",
-)
-ATHLETES = (
-    "LeBron James",
-    "Lionel Messi",
-    "Cristiano Ronaldo",
-    "Serena Williams",
-    "Novak Djokovic",
-    "Lewis Hamilton",
-    "Max Verstappen",
-    "Tom Brady",
-    "Simone Biles",
-    "Shohei Ohtani",
-    "Steph Curry",
-    "Carlos Alcaraz",
-    "Erling Haaland",
-    "Virat Kohli",
-    "Rafael Nadal",
-    "Kylian Mbappé",
-    "Caitlin Clark",
-    "Patrick Mahomes",
-)
+TEAMS = WORDS["TEAMS"]
+EVENTS = WORDS["EVENTS"]
+ATHLETES = WORDS["ATHLETES"]
 
 
 def rag_sports(rng: random.Random) -> str:
@@ -1583,51 +661,7 @@ def rag_sports(rng: random.Random) -> str:
     )
 
 
-SOFTWARE = (
-    "Python",
-    "Node.js",
-    "Java",
-    "Rust",
-    "Go",
-    "React",
-    "Angular",
-    "Django",
-    "PyTorch",
-    "TensorFlow",
-    "Kubernetes",
-    "Docker",
-    "PostgreSQL",
-    "Ubuntu",
-    "Windows",
-    "macOS",
-    "iOS",
-    "Android",
-    "Chrome",
-    "Firefox",
-    "VS Code",
-    "Linux kernel",
-    "Next.js",
-    "Vue",
-    "Unity",
-    "Blender",
-    "LibreOffice",
-    "numpy",
-    "pandas",
-    "FastAPI",
-    "Terraform",
-    "Kotlin",
-    "Swift",
-    "Spring Boot",
-    "Laravel",
-    "Rails",
-    "Flutter",
-    "LLVM",
-    "GCC",
-    "OpenSSL",
-    "nginx",
-    "Redis",
-    "MySQL",
-)
+SOFTWARE = WORDS["SOFTWARE"]
 
 
 def rag_version(rng: random.Random) -> str:
@@ -1656,31 +690,7 @@ def rag_version(rng: random.Random) -> str:
     )
 
 
-CELEBS = (
-    "Taylor Swift",
-    "Beyoncé",
-    "Elon Musk",
-    "Jeff Bezos",
-    "Leonardo DiCaprio",
-    "Rihanna",
-    "Drake",
-    "Kim Kardashian",
-    "Bill Gates",
-    "Oprah Winfrey",
-    "Tom Cruise",
-    "Zendaya",
-    "Bad Bunny",
-    "Ed Sheeran",
-    "Mark Zuckerberg",
-    "Adele",
-    "Christopher Nolan",
-    "Dua Lipa",
-    "Keanu Reeves",
-    "Greta Gerwig",
-    "Steven Spielberg",
-    "BTS",
-    "Lady Gaga",
-)
+CELEBS = WORDS["CELEBS"]
 
 
 def rag_fresh(rng: random.Random) -> str:
@@ -1712,25 +722,7 @@ def rag_fresh(rng: random.Random) -> str:
     )
 
 
-NEWS_TOPICS = (
-    "the war in Ukraine",
-    "the US election",
-    "climate negotiations",
-    "the housing market",
-    "AI regulation",
-    "the stock market",
-    "the Fed",
-    "SpaceX",
-    "the Olympics",
-    "the strike at the ports",
-    "interest rates",
-    "the FIFA World Cup",
-    "the earthquake",
-    "oil prices",
-    "the trial",
-    "the budget negotiations",
-    "the new iPhone",
-)
+NEWS_TOPICS = WORDS["NEWS_TOPICS"]
 
 
 def rag_news(rng: random.Random) -> str:
@@ -1872,21 +864,7 @@ def low_is_question(rng: random.Random) -> str:
     )
 
 
-SLOW_SUBJECTS = (
-    "Apple",
-    "Microsoft",
-    "Amazon",
-    "the European Union",
-    "NATO",
-    "the Premier League",
-    "the G20",
-    "OPEC",
-    "the Marvel Cinematic Universe",
-    "the Harry Potter franchise",
-    "SpaceX",
-    "the Olympic Games",
-    "Wikipedia",
-)
+SLOW_SUBJECTS = WORDS["SLOW_SUBJECTS"]
 
 
 def rag_slow_change(rng: random.Random) -> str:
