@@ -2,9 +2,10 @@
 
     solv up [--config litellm_config.yaml] [--port 4000] [--workers N] [--model smollm2-135m] [--vllm-port 8001]
 
-Today the only backend is the embedded default (one vLLM CPU server). The seam for GPUs is
-``plan_backends``: it returns the list of ``BackendSpec`` to start; one vLLM per declared GPU
-deployment is one more spec each (``env={"CUDA_VISIBLE_DEVICES": uuid}``, its own port).
+``plan_backends`` returns the list of ``BackendSpec`` to start: one vLLM per GPU deployment declared in
+``vllm/*.yaml`` beside the config and found on this machine (:func:`solvstack.launcher.gpu_backends`:
+``CUDA_VISIBLE_DEVICES`` set to the GPU's UUID, its own port), or, when none can start here (none declared,
+or no NVIDIA driver), the embedded default: one vLLM CPU server.
 Ctrl-C or SIGTERM stops everything started here; if any child dies, the rest are stopped and the
 command exits non-zero, naming the child and its log.
 """
@@ -98,7 +99,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def plan_backends(args: argparse.Namespace, python: Path) -> UpPlan:
-    """The backends to start. The seam: GPU deployments add one ``BackendSpec`` each here."""
+    """The backends to start: the declared GPU deployments, else the embedded CPU default."""
     from solvstack.launcher import gpu_backends  # vllm/*.yaml on GPUs; None: the CPU embedded default
 
     gpu = gpu_backends(args.config, say)

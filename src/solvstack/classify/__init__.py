@@ -1,4 +1,4 @@
-"""Classifiers: decide HIGH / LOW / NO / RAG for the user's current turn."""
+"""Classifiers: decide HIGH / LOW / NO / RAG from the human's own words (:func:`solvstack.decide.decide` calls them)."""
 
 from solvstack.classify.base import Classifier, Conversation
 

@@ -5,9 +5,9 @@
         server.wait_healthy(timeout=600, on_progress=print)
         print(server.base_url)        # http://127.0.0.1:8001/v1
 
-One ``BackendSpec`` per server: for N GPUs, build N specs that differ in ``port`` and
-``env={"CUDA_VISIBLE_DEVICES": "<GPU uuid>"}`` (and drop the CPU-only env/args), then start a
-``VllmServer`` for each.
+One ``BackendSpec`` per server. ``solv up`` starts the embedded CPU default with ``BackendSpec.cpu`` and
+GPU deployments with the specs :func:`solvstack.launcher.gpu_backends` builds from ``vllm/*.yaml`` (their
+own ports, ``CUDA_VISIBLE_DEVICES`` set to the GPUs' UUIDs, no CPU-only env or args).
 """
 
 from __future__ import annotations
@@ -36,9 +36,9 @@ CPU_ARGS: tuple[str, ...] = ("--enforce-eager",)
 
 @dataclass(frozen=True)
 class BackendSpec:
-    """What one vLLM server serves and where: model folder, name, port, extra env and args."""
+    """What one vLLM server serves and where: model, name, port, extra env and args."""
 
-    model_dir: Path
+    model_dir: Path  # a prepared model folder (embedded models), or a hub id / path from vllm/*.yaml (GPUs)
     served_name: str
     port: int
     host: str = "127.0.0.1"

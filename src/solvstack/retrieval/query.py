@@ -1,9 +1,10 @@
 """Turn a conversation into a web search query: deterministic, no model call.
 
-The last user turn is the query, minus code, chat filler ("can you tell me", "search for") and a
-trailing question mark. A follow-up that leans on an earlier turn ("what about its latest version?")
-gets that turn's subject: the first pronoun is replaced by it, or it is put in front when the turn
-is too short to stand alone.
+The human's own words (``conv.prompt``, as :mod:`solvstack.traffic` reads them: no tool output, files or
+code around them) are the query, minus code, chat filler ("can you tell me", "search for") and a
+trailing question mark, cut at ``max_chars`` (``solv.retrieval.max_query_chars``). A follow-up that leans
+on an earlier turn ("what about its latest version?") gets that turn's subject: the first pronoun is
+replaced by it, or it is put in front when the turn is too short to stand alone.
 
 >>> build_query(Conversation("what about its latest version?", earlier=("Tell me about Python",)))
 'Python latest version'
@@ -65,7 +66,7 @@ def _subject(turn: str, max_chars: int, entity: bool) -> str:
 
 
 def build_query(conv: Conversation, max_chars: int = 300) -> str:
-    """The search query for the last user turn, resolved against the previous user turn."""
+    """The search query for the human's turn, resolved against their previous turn."""
     text = _clean(conv.prompt, max_chars)
     if not conv.earlier:
         return text
