@@ -1,6 +1,6 @@
 """Routing between two REAL vLLM CPU replicas: the solv filter against LiteLLM 1.106.2's own options.
 
-    .venv/bin/python bench/routing.py [--rounds 4] [--chats 16] [--agents 12] [--uniform 16] [--json out.json]
+    .venv/bin/python bench/routing.py [--rounds 4] [--chats 16] [--agents 16] [--uniform 16] [--json out.json]
 
 Two dummy-Llama replicas (real vLLM engine, scheduler and prefix cache; random weights), one core
 each, and one proxy per strategy stay up for the whole run; the strategies take turns in
@@ -21,8 +21,12 @@ Loads (per strategy, split over the rounds; ``--concurrency`` at once):
 
 * chat: ``--chats`` chats of ``--turns`` turns, each with its own system prompt; every turn re-sends
   the whole history, so the replica that served the previous turn holds most of it in its KV cache.
-* agent: ``--agents`` agent loops of ``--steps`` steps sharing one long system prompt (tool
-  instructions); each step appends the model's call and a tool result, then calls again.
+* agent: ``--agents`` agent loops of ``--steps`` requests sharing one system prompt (tool
+  instructions), shaped as Cline / Roo send them: the task with ``<environment_details>``, then per
+  step the model's tool call and a ``[tool] Result:`` turn with the tool's output (a file read,
+  test output, a search, a diff: 150-800 tokens, drawn per round and loop, the same for every
+  strategy) and ``<environment_details>`` again. After two steps the loop's own history outweighs
+  the shared system prompt, as in real agent traffic (``AGENT_TOOLS``).
 * uniform: ``--uniform`` single-turn requests with unique prompts (nothing to reuse).
 
 Chat and agent requests carry ``x-session-id`` (one per chat/loop), so LiteLLM's session_affinity
@@ -91,9 +95,11 @@ class Result:
     engine_ttft_s: float = 0.0  # vLLM's own TTFT histogram: sum and count
     engine_n: float = 0.0
     replicas: Counter[str] = field(default_factory=Counter)
+    errors: list[str] = field(default_factory=list)  # failed requests: status and the proxy's answer
 
     def add(self, other: Result) -> None:
         self.ttft += other.ttft
+        self.errors += other.errors
         self.wall_s += other.wall_s
         self.hits += other.hits
         self.queries += other.queries
@@ -116,7 +122,7 @@ class Result:
 
     @property
     def p50(self) -> float:
-        return pct(self.ttft, 50)
+        return pct(self.ttft, 50) if self.ttft else float("nan")
 
 
 def text(rng: random.Random, n: int) -> str:
@@ -147,7 +153,9 @@ async def stream_ttft(client: httpx.AsyncClient, messages: list[dict[str, str]],
     start = time.perf_counter()
     first, reply = None, []
     async with client.stream("POST", "/v1/chat/completions", json=body, headers=headers) as r:
-        r.raise_for_status()
+        if r.status_code >= 400:  # counted and shown, not fatal: the loop goes on as a client would
+            res.errors.append(f"{r.status_code}: {(await r.aread()).decode(errors='replace')[:300]}")
+            return ""
         res.replicas[r.headers.get("x-litellm-model-id", "?")] += 1
         async for line in r.aiter_lines():
             if not line.startswith("data: ") or line == "data: [DONE]":
@@ -175,19 +183,41 @@ async def chat(client: httpx.AsyncClient, args: argparse.Namespace, salt: str, r
     await asyncio.gather(*(session(i) for i in range(args.chats)))
 
 
+# What a coding agent appends per step, as Cline / Roo send it (tests/support/client_bodies.py,
+# docs/traffic.md): the model's tool call, then a user turn "[tool] Result:" + the tool's output +
+# <environment_details>. Output sizes in tokens (one word = one token here): a file read, test
+# output, a search or a diff: hundreds to a thousand tokens each, so after two or three steps the
+# loop's own history, not the shared system prompt, is most of what a step sends.
+AGENT_TOOLS = (("read_file for 'src/{f}.py'", 400, 800), ("execute_command for 'pytest -q'", 200, 450),
+               ("search_files for '{f}'", 250, 500), ("apply_diff for 'src/{f}.py'", 150, 350))
+AGENT_ENV_WORDS = 60  # <environment_details>: visible files, open tabs, time, mode (Cline sends it every turn)
+
+
+def agent_steps(seed: str, steps: int) -> list[tuple[str, int]]:
+    """The (tool, output tokens) of each step of one loop. Drawn from ``seed`` alone (the round and
+    the loop, not the strategy), so every strategy runs exactly the same sizes."""
+    rng = random.Random(seed)
+    out = []
+    for _ in range(steps):
+        tool, lo, hi = rng.choice(AGENT_TOOLS)
+        out.append((tool.format(f=rng.choice(WORDS)), rng.randint(lo, hi)))
+    return out
+
+
 async def agent(client: httpx.AsyncClient, args: argparse.Namespace, salt: str, res: Result) -> None:
     sem = asyncio.Semaphore(args.concurrency)
     system = f"{salt} You are a coding agent. Tools: {text(random.Random(salt), args.agent_system_words)}"
 
     async def loop(i: int) -> None:
         rng = random.Random(f"{salt}-a{i}")
+        env = f"<environment_details> {text(rng, AGENT_ENV_WORDS)} </environment_details>"
         messages = [{"role": "system", "content": system},
-                    {"role": "user", "content": f"task {i}: {text(rng, args.turn_words // 2)}"}]
+                    {"role": "user", "content": f"<task> {i}: {text(rng, args.turn_words // 2)} </task> {env}"}]
         async with sem:
-            for step in range(args.steps):
+            for tool, size in agent_steps(f"{args.round_seed}-a{i}", args.steps):
                 reply = await stream_ttft(client, messages, f"{salt}-agent-{i}", res)
-                messages.append({"role": "assistant", "content": f"call tool {step}: {reply or 'ok'}"})
-                messages.append({"role": "user", "content": f"tool result {step}: {text(rng, args.tool_words)}"})
+                messages.append({"role": "assistant", "content": f"<thinking>{reply or 'ok'}</thinking> <{tool}>"})
+                messages.append({"role": "user", "content": f"[{tool}] Result: {text(rng, size)} {env}"})
 
     await asyncio.gather(*(loop(i) for i in range(args.agents)))
 
@@ -287,10 +317,9 @@ def main() -> None:
     parser.add_argument("--turns", type=int, default=3)
     parser.add_argument("--system-words", type=int, default=1500)
     parser.add_argument("--turn-words", type=int, default=100)
-    parser.add_argument("--agents", type=int, default=12)
+    parser.add_argument("--agents", type=int, default=16)
     parser.add_argument("--steps", type=int, default=4)
-    parser.add_argument("--agent-system-words", type=int, default=2000)
-    parser.add_argument("--tool-words", type=int, default=120)
+    parser.add_argument("--agent-system-words", type=int, default=1000)
     parser.add_argument("--uniform", type=int, default=16)
     parser.add_argument("--uniform-words", type=int, default=1000)
     parser.add_argument("--concurrency", type=int, default=4)
@@ -313,15 +342,20 @@ def main() -> None:
         proxies = {s: start_proxy(strategy_config(s, servers, Path(tmp), routing)) for s in strategies}
         try:
             for r in range(args.rounds):
+                per_round.round_seed = f"{random.getrandbits(32):08x}"  # the same loads for every strategy
                 for strategy in strategies if r % 2 == 0 else tuple(reversed(strategies)):
                     for load in LOADS:
                         salt = f"{random.getrandbits(32):08x}-{strategy}"
                         res = asyncio.run(measure(proxies[strategy].url, WORKLOADS[load], per_round, salt, servers))
                         results[(load, strategy)].add(res)
-                        print(f"round {r} {strategy:<19} {load:<7} n={len(res.ttft)} ttft_p50={res.p50:.2f}s "
+                        print(f"round {r} {strategy:<19} {load:<7} n={len(res.ttft)} errors={len(res.errors)} "
+                              f"ttft_p50={res.p50:.2f}s "
                               f"vllm_ttft={res.engine_ttft:.2f}s hit={res.hit_rate:.3f} replicas={dict(res.replicas)}",
                               flush=True)
             print(f"solv routes: {route_reasons(Path(proxies['solv'].log_path))}", flush=True)
+            for (load, strategy), res in results.items():
+                for error in res.errors[:3]:
+                    print(f"error {load}/{strategy}: {error}", flush=True)
         finally:
             for proxy in proxies.values():
                 proxy.stop()
@@ -344,6 +378,7 @@ def summarize(results: dict[tuple[str, str], Result], strategies: tuple[str, ...
     if json_path:
         json_path.write_text(json.dumps({f"{load}/{s}": {"ttft": r.ttft, "wall_s": r.wall_s, "hits": r.hits,
                                                          "queries": r.queries, "replicas": dict(r.replicas),
+                                                         "errors": len(r.errors),
                                                          "p50": r.p50, "p99": pct(r.ttft, 99), "rps": r.rps,
                                                          "hit_rate": r.hit_rate, "engine_ttft": r.engine_ttft}
                                          for (load, s), r in results.items()}, indent=1))

@@ -9,8 +9,15 @@ What is modelled (one replica = one vLLM engine, continuous batching):
   while budget is left, looking each up in the replica's **prefix cache** when admitted (16-token
   blocks, hash-chained like vLLM's, LRU eviction at a fixed number of blocks; at least the last
   token is always computed); computed blocks are cached at the end of each step;
-* a step lasts ``t_step + t_prefill * prefill_tokens + t_decode * decoding_requests``; the first
-  token comes at the end of the step that finishes the prefill (TTFT adds the proxy's overhead);
+* a step lasts ``t_step + t_prefill * prefill_tokens + t_decode * decoding_requests`` (the batch's
+  decode cost grows with the sequences running); the first token comes at the end of the step that
+  finishes the prefill;
+* the proxy is one process: it takes each request's own CPU (``proxy_s``) one at a time before
+  forwarding it, so requests sent together queue in it; TTFT adds that wait and a parallel
+  overhead (network, client);
+* calibration only: the two replicas share the machine's 2 cores with the proxies and the client, so
+  a replica's step is ``1 + contention`` times longer while the other replica is busy too (an idle
+  replica leaves its core to the proxies); 0 in the projection (one GPU each);
   vLLM's ``prefix_cache_queries`` / ``hits`` are counted the same way (prompt tokens / cached ones);
 * the router sees what the real one sees: its own in-flight counts (up at once; down when the
   answer is sent for solv, when LiteLLM's logging worker runs the success callbacks, ``log_lag_s``
@@ -28,12 +35,14 @@ queue: SGLang's cache-aware rule with a perfect radix tree (the replica holding 
 unless over the same balance thresholds, else the shortest queue).
 
 Loads have the shapes of ``bench/routing.py`` (token counts of its prompts): chat (own system
-prompt per chat, turns re-send the history), agent (one long shared system prompt, steps append a
-tool call and a tool result), uniform (unique single prompts).
+prompt per chat, turns re-send the history), agent (one shared system prompt, steps append a tool
+call and a tool output of 150-800 tokens drawn by the real benchmark's own ``agent_steps``),
+uniform (unique single prompts).
 
 1. **Calibration**: the real benchmark's closed loop (2 replicas, 3-4 sessions at once, turns back
-   to back, 4 rounds), the replica's two cost constants fitted to vLLM's own mean TTFT in LiteLLM's
-   options' cells, one proxy+client overhead to their TTFT p50 through the proxy; then every cell
+   to back, 4 rounds), the replica's cost constants (t_prefill, t_step, t_decode, contention) fitted
+   to vLLM's own mean TTFT in LiteLLM's options' cells, the proxy's serial CPU per request and its
+   parallel overhead to their TTFT p50 through the proxy; then every cell
    is compared with the real run (``bench/routing_real.json``, written by ``bench/routing.py
    --json``): TTFT p50, vLLM's TTFT and hit rate. solv's cells and every hit rate are not fitted.
 2. **Projection**: 8, 16, 64 replicas, sessions arriving as a Poisson process with think/tool time
@@ -49,6 +58,7 @@ from __future__ import annotations
 
 import argparse
 import heapq
+import importlib.util
 import json
 import random
 import statistics
@@ -64,6 +74,16 @@ from solvstack.routing.affinity import affinity_key  # noqa: E402
 from solvstack.routing.choice import Policy, ReplicaLoad, decide, overloaded  # noqa: E402
 
 BLOCK = 16
+
+
+def _real_benchmark():  # bench/routing.py by path (a top-level ``routing`` package exists too)
+    spec = importlib.util.spec_from_file_location("solv_bench_routing", Path(__file__).with_name("routing.py"))
+    module = sys.modules[spec.name] = importlib.util.module_from_spec(spec)  # type: ignore[arg-type,union-attr]
+    spec.loader.exec_module(module)  # type: ignore[union-attr]
+    return module
+
+
+agent_steps = _real_benchmark().agent_steps  # the real benchmark's agent loops: the same tool outputs
 STRATEGIES = ("shuffle", "least-busy", "session_affinity", "deployment_affinity", "solv", "oracle")
 LITELLM = ("shuffle", "least-busy", "session_affinity", "deployment_affinity")
 LOADS = ("chat", "agent", "uniform")
@@ -77,7 +97,12 @@ class Costs:
     t_step: float = 0.06  # s per engine step
     t_prefill: float = 0.0025  # s per uncached prompt token
     t_decode: float = 0.004  # s per decoding request per step
-    overhead: float = 0.08  # s the proxy and client add to every TTFT
+    overhead: float = 0.08  # s the proxy and client add to every TTFT (in parallel: the network, the client)
+    proxy_s: float = 0.0  # s of the proxy's own CPU per request before it forwards it, one at a time (queues)
+    # On the calibration machine the replicas share 2 cores with the proxies and the client: a replica's
+    # step is this much slower while the other replicas are busy too (an idle one leaves its core to the
+    # proxies); 0 on GPUs (the projection).
+    contention: float = 0.0
     log_lag_s: float = 1.0  # LiteLLM's success callbacks (which end in-flight counts) run this late
     budget: int = 2048  # tokens per step (chunked prefill)
     max_seqs: int = 64
@@ -131,6 +156,7 @@ class Request:
     prefill_left: int = 0
     decode_left: int = 0
     first_token: float = -1.0
+    routed: float = 0.0  # when the proxy forwarded it (the replica's clock starts)
 
 
 class Replica:
@@ -161,7 +187,7 @@ class Replica:
         while len(self.cache) > self.c.cache_blocks:
             self.cache.popitem(last=False)
 
-    def step(self, now: float) -> tuple[float, list[Request], list[Request]]:
+    def step(self, now: float, slowdown: float = 1.0) -> tuple[float, list[Request], list[Request]]:
         """Run one engine step from ``now``: (its end, requests whose first token it makes, finished
         ones). As vLLM v1's scheduler: running requests first (a decode token each, then their
         prefill chunks), then waiting ones while the token budget lasts, each looked up in the
@@ -192,7 +218,7 @@ class Replica:
             self.insert(r.blocks[:(r.tokens - r.prefill_left) // BLOCK])
             if r.prefill_left == 0:
                 firsts.append(r)
-        end = now + self.c.t_step + self.c.t_prefill * prefilled + self.c.t_decode * len(decoding)
+        end = now + slowdown * (self.c.t_step + self.c.t_prefill * prefilled + self.c.t_decode * len(decoding))
         done = []
         for r in firsts:
             r.first_token = end
@@ -295,11 +321,11 @@ class Shape:
     chat_system: int = 1512
     chat_turn: int = 108
     turns: int = 3
-    agent_system: int = 2012
-    agent_task: int = 58
-    agent_call: int = 14
-    agent_tool: int = 128
-    steps: int = 4
+    agent_system: int = 1028  # ...1000 words; then the task with <environment_details>
+    agent_task: int = 130
+    agent_call: int = 27  # the model's tool call (its 4 tokens, <thinking>, the tool tag)
+    agent_result: int = 89  # "[tool] Result:" and <environment_details> around the tool's output
+    steps: int = 4  # requests per loop; the outputs' sizes are bench/routing.py's (agent_steps)
     uniform: int = 1008
     answer: int = 9  # 4 generated tokens, re-sent in the next turn with the template around them
 
@@ -316,9 +342,10 @@ def sessions(load: str, shape: Shape, n: int, tag: str, ids: Iterator[int]) -> l
         if load == "chat":
             turns: Turns = [[(next(ids), shape.chat_system), (next(ids), shape.chat_turn)]]
             turns += [[(next(ids), shape.answer), (next(ids), shape.chat_turn)] for _ in range(shape.turns - 1)]
-        elif load == "agent":
+        elif load == "agent":  # the same tool outputs as the real benchmark draws (the last is never sent)
             turns = [[(shared, shape.agent_system), (next(ids), shape.agent_task)]]
-            turns += [[(next(ids), shape.agent_call), (next(ids), shape.agent_tool)] for _ in range(shape.steps - 1)]
+            turns += [[(next(ids), shape.agent_call), (next(ids), size + shape.agent_result)]
+                      for _, size in agent_steps(f"{tag}-a{i}", shape.steps)[:-1]]
         else:
             turns = [[(next(ids), shape.uniform)]]  # no session header: solv keys by the (unique) prompt
         out.append((sid, turns))
@@ -329,6 +356,7 @@ def sessions(load: str, shape: Shape, n: int, tag: str, ids: Iterator[int]) -> l
 @dataclass
 class Outcome:
     ttft: list[float] = field(default_factory=list)
+    engine: list[float] = field(default_factory=list)  # vLLM's own TTFT: from receiving it to the first token
     hits: int = 0
     queries: int = 0
     served: list[int] = field(default_factory=list)
@@ -418,12 +446,21 @@ def simulate(strategy: str, load: str, n_replicas: int, costs: Costs, shape: Sha
         push(0.0, "scrape", None)
 
     pending = [0]
+    proxy_free = [0.0]  # when the proxy's CPU is next free
     while events:
         now, _, kind, payload = heapq.heappop(events)
         if kind == "call":
             payload(now)  # type: ignore[operator]
-        elif kind == "send":
+        elif kind == "send":  # the proxy takes requests one at a time (its CPU), then routes them
             req: Request = payload  # type: ignore[assignment]
+            if costs.proxy_s:
+                proxy_free[0] = max(proxy_free[0], now) + costs.proxy_s
+                push(proxy_free[0], "route", req)
+            else:
+                push(now, "route", req)
+        elif kind == "route":
+            req = payload  # type: ignore[assignment]
+            req.routed = now
             i = router.route(req, now)
             req.replica = i
             router.in_flight[i] += 1
@@ -440,13 +477,18 @@ def simulate(strategy: str, load: str, n_replicas: int, costs: Costs, shape: Sha
                 rep.busy = False
                 continue
             queued = len(rep.running) + len(rep.waiting)
-            end, firsts, done = rep.step(now)
+            slowdown = 1.0
+            if costs.contention:  # the calibration machine's shared cores
+                others = sum(1 for j, o in enumerate(replicas) if j != i and (o.waiting or o.running))
+                slowdown += costs.contention * others / max(1, n_replicas - 1)
+            end, firsts, done = rep.step(now, slowdown)
             rep.busy_area += queued * (end - now)
             history[i].append(Sample(end, len(rep.running), len(rep.waiting)))
             if len(history[i]) > 64:
                 del history[i][:32]
             for r in firsts:
                 out.ttft.append(r.first_token - r.arrival + costs.overhead)
+                out.engine.append(r.first_token - r.routed)
             for r in done:  # LiteLLM's counts drop on its success event; solv's when the answer is sent
                 push(end + (costs.log_lag_s if strategy in LITELLM else 0.0), "logged", r)
                 rep.served += 1
@@ -456,8 +498,8 @@ def simulate(strategy: str, load: str, n_replicas: int, costs: Costs, shape: Sha
         elif kind == "logged":  # the proxy's success event: in-flight counts drop only now
             r = payload  # type: ignore[assignment]
             router.in_flight[r.replica] -= 1
-            router.sent[r.replica].remove(r.arrival)
-            router.finished.append((r.replica, r.arrival, now))
+            router.sent[r.replica].remove(r.routed)
+            router.finished.append((r.replica, r.routed, now))
         elif kind == "scrape":
             router.scrape(now, history)
             if pending[0] or any(k != "scrape" for _, _, k, _ in events):
@@ -481,45 +523,55 @@ class Cell:
     engine: float  # vLLM's own mean TTFT (from receiving the request to its first token)
 
 
-BENCH_CLOSED = {"chat": (4, 4), "agent": (3, 4), "uniform": (4, 4)}  # per round: sessions (all at once); rounds
+BENCH_CLOSED = {"chat": (4, 4), "agent": (4, 4), "uniform": (4, 4)}  # per round: sessions (all at once); rounds
 
 
 def closed_run(strategy: str, load: str, costs: Costs, shape: Shape, seeds: int = 8) -> Cell:
     """The real benchmark's closed loop (2 replicas), pooled over ``seeds`` runs."""
     ttft: list[float] = []
+    engine: list[float] = []
     hits = queries = 0
     for seed in range(seeds):
         o = simulate(strategy, load, 2, costs, shape, seed, closed=BENCH_CLOSED[load])
         ttft += o.ttft
+        engine += o.engine
         hits, queries = hits + o.hits, queries + o.queries
-    engine = [t - costs.overhead for t in ttft]
     return Cell(statistics.median(ttft), hits / queries, statistics.mean(engine))
 
 
 def calibrate(real: dict[str, dict[str, Cell]], shape: Shape) -> Costs:
-    """Fit the replica (t_prefill, t_step) to vLLM's own mean TTFT in LiteLLM's options' cells, then
-    the proxy's overhead to their TTFT p50 through the proxy (the median gap). solv's cells and all
-    hit rates stay out of the fit, so they check the model."""
+    """Fit the replica (t_prefill, t_step, t_decode, and the shared cores' ``contention``) to vLLM's
+    own mean TTFT in LiteLLM's options' cells, then the proxy (its serial CPU per request,
+    ``proxy_s``, and the parallel overhead, the median gap) to their TTFT p50 through the proxy.
+    solv's cells and all hit rates stay out of the fit, so they check the model."""
     cells = [(load, s) for load in LOADS for s in LITELLM if s in real.get(load, {})]
 
     def error(c: Costs) -> float:
         return sum((closed_run(s, load, c, shape, seeds=2).engine / real[load][s].engine - 1) ** 2
                    for load, s in cells)
 
-    best = replace(Costs(), overhead=0.0)
+    best = replace(Costs(), overhead=0.0, contention=0.3)
     best_err = error(best)
-    for _ in range(5):
-        improved = False
-        for name in ("t_prefill", "t_step"):
-            for factor in (0.5, 0.7, 1.4, 2.0):
-                c = replace(best, **{name: getattr(best, name) * factor})
-                err = error(c)
-                if err < best_err:
-                    best, best_err, improved = c, err, True
-        if not improved:
-            break
-    gaps = [real[load][s].p50 - closed_run(s, load, best, shape, seeds=2).p50 for load, s in cells]
-    return replace(best, overhead=max(0.0, statistics.median(gaps)))
+    for factors in ((0.5, 0.7, 1.4, 2.0), (0.85, 1.15)):  # coarse, then fine
+        for _ in range(4):
+            improved = False
+            for name in ("t_prefill", "t_step", "t_decode", "contention"):
+                for factor in factors:
+                    c = replace(best, **{name: getattr(best, name) * factor})
+                    err = error(c)
+                    if err < best_err:
+                        best, best_err, improved = c, err, True
+            if not improved:
+                break
+    fitted, fitted_err = best, float("inf")
+    for proxy_s in (0.0, 0.025, 0.05, 0.1, 0.15, 0.2):
+        c = replace(best, proxy_s=proxy_s)
+        sims = {cell: closed_run(cell[1], cell[0], c, shape, seeds=2).p50 for cell in cells}
+        c = replace(c, overhead=max(0.0, statistics.median(real[ld][s].p50 - sims[(ld, s)] for ld, s in cells)))
+        err = sum(((sims[(ld, s)] + c.overhead) / real[ld][s].p50 - 1) ** 2 for ld, s in cells)
+        if err < fitted_err:
+            fitted, fitted_err = c, err
+    return fitted
 
 
 def capacity_rate(costs: Costs, shape: Shape, load: str, n: int, rho: float) -> tuple[float, float]:
@@ -569,8 +621,9 @@ def main() -> None:
         real = load_real(args.real)
         costs = calibrate(real, shape)
         print(f"calibrated on LiteLLM's options in {args.real.name}: t_prefill={costs.t_prefill * 1000:.2f} ms/token "
-              f"t_step={costs.t_step * 1000:.0f} ms (on vLLM's own TTFT), proxy+client overhead "
-              f"{costs.overhead * 1000:.0f} ms (on TTFT p50 through the proxy)")
+              f"t_step={costs.t_step * 1000:.0f} ms t_decode={costs.t_decode * 1000:.1f} ms/sequence "
+              f"contention={costs.contention:.2f} (on vLLM's own TTFT), proxy {costs.proxy_s * 1000:.0f} ms/request "
+              f"serial + {costs.overhead * 1000:.0f} ms overhead (on TTFT p50 through the proxy)")
         print("| load | strategy | TTFT p50 real | sim | error | vLLM's mean TTFT real | sim | error "
               "| hit rate real | sim | error |")
         print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
@@ -591,7 +644,8 @@ def main() -> None:
 
     # the replicas as calibrated; the proxy's own overhead as on a machine where it has its cores
     # (here the proxies and the client share 2 cores with vLLM, which the fitted overhead absorbs)
-    proj = replace(costs, cache_blocks=args.cache_tokens // BLOCK, overhead=args.proxy_overhead_s)
+    proj = replace(costs, cache_blocks=args.cache_tokens // BLOCK, overhead=args.proxy_overhead_s, contention=0.0,
+                   proxy_s=0.0)  # one GPU per replica (no shared cores); proxy workers scale out
     print(f"\nprojection: cache {args.cache_tokens} tokens/replica, vLLM gauges {args.lag_s:g} s late, "
           f"think/tool time {args.think_s:g} s, >= {args.requests_per_replica} requests per replica "
           f"({args.seeds} seeds pooled; 64 replicas: 2/3 of that, 1 seed), policy "

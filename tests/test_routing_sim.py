@@ -65,3 +65,39 @@ def test_the_committed_real_run_has_every_cell_to_calibrate_on():
     assert {(load, s) for load in real for s in real[load]} == {(load, s) for load in sim.LOADS
                                                                 for s in sim.STRATEGIES if s != "oracle"}
     assert all(c.p50 > 0 and c.engine > 0 and 0 <= c.hit_rate <= 1 for cells in real.values() for c in cells.values())
+
+
+def test_agent_loops_grow_by_their_tool_outputs_and_fit_the_replicas_context():
+    """The agent load as Cline / Roo send it: after two steps the loop's own history outweighs the
+    shared system prompt, and the longest loop still fits bench/routing.py's --max-model-len 4096."""
+    loops = sim.sessions("agent", SHAPE, 200, "t", iter(range(1, 10**6)))
+    for _, turns in loops:
+        own = sum(n for segs in turns for _, n in segs) - SHAPE.agent_system
+        assert sum(n for _, n in turns[0]) + sum(n for segs in turns[1:] for _, n in segs) < 4096 - 8
+        assert len(turns) == SHAPE.steps
+    shares = sorted(1 - SHAPE.agent_system / sum(n for segs in turns for _, n in segs) for _, turns in loops)
+    assert shares[len(shares) // 2] > 0.5  # the median loop's last request: mostly its own history
+    assert own > 0
+
+
+def test_agent_outputs_are_the_same_for_every_strategy_of_a_round():
+    assert sim.agent_steps("round-a1", 4) == sim.agent_steps("round-a1", 4)
+    sizes = {n for r in range(50) for _, n in sim.agent_steps(f"{r}-a0", 4)}
+    assert min(sizes) >= 150 and max(sizes) <= 800 and len(sizes) > 20
+
+
+def test_the_proxy_forwards_one_request_at_a_time():
+    costs = replace(COSTS, proxy_s=0.1, overhead=0.0)
+    out = sim.simulate("shuffle", "uniform", 4, costs, SHAPE, seed=1, closed=(4, 1))
+    waits = sorted(t - e for t, e in zip(out.ttft, out.engine, strict=True))
+    assert waits == pytest.approx([0.1, 0.2, 0.3, 0.4])  # queued behind each other in the proxy
+
+
+def test_shared_cores_slow_a_replica_only_while_the_others_are_busy():
+    shared = replace(COSTS, contention=0.5)
+    runs = {(s, c): sim.simulate(s, "uniform", 2, costs, SHAPE, seed=1, closed=(2, 1))
+            for s in ("least-busy", "deployment_affinity") for c, costs in (("shared", shared), ("own", COSTS))}
+    # one request on each replica, both busy at once: each step 1.5x as long
+    assert max(runs[("least-busy", "shared")].engine) == pytest.approx(1.5 * max(runs[("least-busy", "own")].engine))
+    # both on one replica, the other idle: no slowdown
+    assert runs[("deployment_affinity", "shared")].engine == pytest.approx(runs[("deployment_affinity", "own")].engine)
