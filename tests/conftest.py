@@ -16,6 +16,7 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # before anything
 
 import sys
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -113,18 +114,33 @@ def _no_processes_in_unit_tests(event: str, args: tuple[Any, ...]) -> None:
     if _unit_running and event in _PROCESS_EVENTS:
         raise RuntimeError(
             f"{_unit_running[0]} is a unit test (in-process, `make check`) but starts a process ({event} "
-            f"{args[:2]!r}): move it out of tests/unit/, or add it to STARTS_PROCESSES in tests/conftest.py")
+            f"{args[:2]!r}): move it out of tests/unit/ (in a file UNIT_FILES names: list it in STARTS_PROCESSES, "
+            "tests/conftest.py)")
 
 
 sys.addaudithook(_no_processes_in_unit_tests)  # audit hooks cannot be removed: it is idle outside unit tests
 
 
-@pytest.hookimpl(wrapper=True)
-def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Any:
+@contextmanager
+def _in_process_only(item: pytest.Item) -> Iterator[None]:
     if item.get_closest_marker("unit") is None:
-        return (yield)
+        yield
+        return
     _unit_running.append(item.nodeid)
     try:
-        return (yield)
+        yield
     finally:
         _unit_running.clear()
+
+
+# setup and call only: a unit test that runs last also tears down the session's proxy and servers
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_setup(item: pytest.Item) -> Iterator[None]:
+    with _in_process_only(item):
+        return (yield)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_call(item: pytest.Item) -> Iterator[None]:
+    with _in_process_only(item):
+        return (yield)
