@@ -15,7 +15,8 @@ import pytest
 from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
-from solvstack.metrics import SolvMetrics, deployment_of, solv_info
+from solvstack.metrics import SolvMetrics
+from solvstack.requestdata import Decision, decision_of, deployment_of
 from tests.support.backend import RecordingBackend
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
@@ -114,11 +115,11 @@ def test_failed_requests_counted_by_status(client, rec):
 
 def test_bad_hook_fields_become_bounded_labels():
     m = SolvMetrics(CollectorRegistry())
-    m.record_decision({"level": "HIGH", "source": "local", "thinking": "HIGH", "ms": "not-a-number",
-                       "search": 'x"}\n' * 40})
+    m.record_decision(Decision(level="HIGH", source="local", kind="chat", thinking="HIGH", confidence=0.9, ms=-1.0,
+                               search={"search": 'x"}\n' * 40}))
     sample = next(s for s in m.decisions.collect()[0].samples if s.name == "solv_decisions_total")
     assert len(sample.labels["search"]) <= 64 and "\n" not in sample.labels["search"]
-    assert m.classifier_latency.collect()[0].samples[0].value >= 0  # bad ms counts as 0, never raises
+    assert m.classifier_latency.collect()[0].samples[0].value >= 0  # a bad time counts as 0, never raises
 
 
 @pytest.mark.parametrize(("kwargs", "expect"), [
@@ -130,7 +131,8 @@ def test_bad_hook_fields_become_bounded_labels():
 ])
 def test_deployment_and_decision_read_from_litellm_kwargs(kwargs, expect):
     assert deployment_of(kwargs) == expect
-    assert solv_info(kwargs).get("level") in (None, "NO")
+    decision = decision_of(kwargs)
+    assert decision is None or decision.level == "NO"
 
 
 # --- docs/grafana-dashboard.json asks only for series and labels that exist ---------------------------

@@ -31,6 +31,16 @@ from solvstack.decide import Policy, decide
 from solvstack.families import strip_client_thinking
 from solvstack.levels import Level
 from solvstack.messages import last_user_index
+from solvstack.requestdata import (
+    CLIENT,
+    Decision,
+    decision_of,
+    drop_client_decision,
+    model_info_of,
+    put_decision,
+    request_headers,
+    update_decision,
+)
 from solvstack.streams import guard_stream
 from solvstack.validate import chat_body_error, completion_body_error
 
@@ -38,7 +48,6 @@ log = logging.getLogger("solv")
 
 CHAT_CALL_TYPES = frozenset({"acompletion", "completion"})
 TEXT_CALL_TYPES = frozenset({"atext_completion", "text_completion"})
-META_KEY = "solv"
 
 
 class Augmenter(Protocol):
@@ -70,9 +79,7 @@ class ThinkingHook(CustomLogger):
 
     # -- before routing -------------------------------------------------------------------------
     async def async_pre_call_hook(self, user_api_key_dict: Any, cache: Any, data: dict, call_type: str) -> dict | str:
-        metadata = data.get("metadata")
-        if isinstance(metadata, dict):  # x-solv-* headers come from our decision, never from the client
-            metadata.pop(META_KEY, None)
+        drop_client_decision(data)
         if call_type in TEXT_CALL_TYPES:
             return completion_body_error(data) or data
         if call_type not in CHAT_CALL_TYPES:
@@ -82,47 +89,41 @@ class ThinkingHook(CustomLogger):
         if not self.cfg.enabled or last_user_index(data.get("messages")) is None:
             return data  # nothing to decide; LiteLLM validates the body itself
         data, verdict = await decide(data, request_headers(data), self.classifier, self.policy)
-        info = {"level": verdict.level.value, "source": verdict.source, "kind": verdict.task or verdict.kind,
-                "thinking": verdict.thinking.value if verdict.thinking else "client",
-                "confidence": f"{verdict.confidence:.2f}", "ms": f"{verdict.ms:.2f}", "search": "off"}
+        search: dict[str, str] = {"search": "off"}
         if verdict.overridden:
             data = strip_client_thinking(data)
         if verdict.search and self.augmenter is not None:
-            data = await self.augmenter.augment(data, verdict.conv, info, verdict.anchor)
-        data = self._escalate(data, verdict.level, info)
-        data.setdefault("metadata", {})[META_KEY] = info
-        log.info("solv decision %s", " ".join(f"{k}={v}" for k, v in info.items()))
-        metrics.record_decision(info)
-        return data
-
-    def _escalate(self, data: dict, level: Level, info: dict[str, str]) -> dict:
-        group = self.cfg.escalate.get(level)
-        if group and data.get("model") != group:
-            info["escalated_from"] = str(data.get("model"))
-            return {**data, "model": group}
+            data = await self.augmenter.augment(data, verdict.conv, search, verdict.anchor)
+        escalated_from = None
+        if (group := self.cfg.escalate.get(verdict.level)) and data.get("model") != group:
+            escalated_from, data = str(data.get("model")), {**data, "model": group}
+        decision = Decision(level=verdict.level.value, source=verdict.source, kind=verdict.task or verdict.kind,
+                            thinking=verdict.thinking.value if verdict.thinking else CLIENT,
+                            confidence=verdict.confidence, ms=verdict.ms, search=search,
+                            escalated_from=escalated_from)
+        put_decision(data, decision)
+        if log.isEnabledFor(logging.INFO):
+            log.info("solv decision %s", decision.log_line())
+        metrics.record_decision(decision)
         return data
 
     # -- after LiteLLM chose a deployment ---------------------------------------------------------
     async def async_pre_call_deployment_hook(self, kwargs: dict[str, Any], call_type: Any) -> dict | None:
-        metadata = kwargs.get("metadata") or kwargs.get("litellm_metadata") or {}
-        info = metadata.get(META_KEY) if isinstance(metadata, dict) else None
-        if not info or info.get("thinking") in (None, "client"):
+        decision = decision_of(kwargs)
+        if decision is None or decision.thinking == CLIENT:
             return await drop_unhonoured_budget(kwargs)  # a client's own budget, where the server takes none
-        model_info = metadata.get("model_info") or kwargs.get("model_info") or {}
+        model_info = model_info_of(kwargs)
         family = str(model_info.get("solv_thinking") or self.cfg.default_family)
-        info["family"] = family
-        return await apply_thinking(kwargs, family, Level(info["thinking"]), self.cfg, model_info)  # + budget
+        update_decision(kwargs, decision.with_family(family))
+        return await apply_thinking(kwargs, family, Level(decision.thinking), self.cfg, model_info)  # + budget
 
     # -- response -------------------------------------------------------------------------------
     async def async_post_call_response_headers_hook(
         self, data: dict, user_api_key_dict: Any, response: Any,
         request_headers: dict[str, str] | None = None, litellm_call_info: dict[str, object] | None = None,
     ) -> dict[str, str] | None:
-        metadata = data.get("metadata") if isinstance(data, dict) else None
-        info = metadata.get(META_KEY) if isinstance(metadata, dict) else None
-        if not info:
-            return None
-        return {f"x-solv-{k.replace('_', '-')}": str(v) for k, v in info.items()}
+        decision = decision_of(data)
+        return decision.headers() if decision is not None else None
 
     async def async_post_call_streaming_iterator_hook(
         self, user_api_key_dict: Any, response: Any, request_data: dict,
@@ -131,11 +132,3 @@ class ThinkingHook(CustomLogger):
         async for chunk in guard_stream(response, str(request_data.get("model"))):
             yield chunk
 
-
-def request_headers(data: dict) -> dict[str, str]:
-    """The client's HTTP headers, as LiteLLM's proxy recorded them on the request."""
-    for holder in (data.get("proxy_server_request"), data.get("metadata"), data.get("litellm_metadata")):
-        headers = holder.get("headers") if isinstance(holder, dict) else None
-        if isinstance(headers, dict):
-            return headers
-    return {}

@@ -24,11 +24,11 @@ several ms of CPU per request; :func:`mount_metrics` serves ``/metrics`` without
 mount: its key check, its multi-worker collector when ``PROMETHEUS_MULTIPROC_DIR`` is set).
 
 Two feeders: :func:`record_decision` (called by the hook where it logs its decision) and
-:class:`ReplicaLogger` (a LiteLLM callback, entry file ``plugins/solv_metrics.py``), which sees the
+:class:`ReplicaLogger` (a part of solv's one callback, :mod:`solvstack.gateway`), which sees the
 deployment LiteLLM actually used, fallbacks included. In a test, give it a registry of its own::
 
     m = SolvMetrics(CollectorRegistry())
-    m.record_decision({"level": "HIGH", "source": "local", "thinking": "HIGH", "ms": "0.8", "search": "off"})
+    m.record_decision(Decision(level="HIGH", source="local", kind="chat", thinking="HIGH", confidence=0.9, ms=0.8))
 """
 
 from __future__ import annotations
@@ -40,6 +40,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from litellm.integrations.custom_logger import CustomLogger
+
+from solvstack.requestdata import Decision, decision_of, deployment_of
 
 if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry
@@ -96,15 +98,15 @@ class SolvMetrics:
         self.fallbacks = Counter("solv_fallbacks", "LiteLLM fallbacks away from a model group",
                                  ["from_group", "outcome"], registry=reg)
 
-    def record_decision(self, info: Mapping[str, Any]) -> None:
-        """Count one decision (the hook's ``info`` dict: level, source, thinking, ms, search, ...)."""
-        source = _label(info.get("source"))
-        self.decisions.labels(level=_label(info.get("level")), source=source,
-                              thinking=_label(info.get("thinking")), search=_label(info.get("search"))).inc()
-        if info.get("escalated_from"):
-            self.escalations.labels(from_group=_label(info["escalated_from"])).inc()
+    def record_decision(self, d: Decision) -> None:
+        """Count one decision of the hook."""
+        source = _label(d.source)
+        self.decisions.labels(level=_label(d.level), source=source, thinking=_label(d.thinking),
+                              search=_label(d.search.get("search"))).inc()
+        if d.escalated_from:
+            self.escalations.labels(from_group=_label(d.escalated_from)).inc()
         if source in CLASSIFIER_SOURCES:
-            self.classifier_latency.labels(source=source).observe(_seconds(info.get("ms")))
+            self.classifier_latency.labels(source=source).observe(max(d.ms, 0.0) / 1000)
 
     def record_replica(self, deployment: Mapping[str, Any], level: object, outcome: str) -> None:
         """Count one attempt on one deployment (``model_group``, ``model_id``, ``api_base``)."""
@@ -152,52 +154,24 @@ def _elapsed(start: Any, end: Any) -> float:
         return 0.0
 
 
-def _seconds(ms: object) -> float:
-    try:
-        return max(float(str(ms)), 0.0) / 1000.0
-    except ValueError:
-        return 0.0
-
-
 @functools.cache
 def shared_metrics() -> SolvMetrics:
     """The one ``SolvMetrics`` on the default registry of this process (what ``/metrics`` serves)."""
     return SolvMetrics()
 
 
-def record_decision(info: Mapping[str, Any]) -> None:
+def record_decision(decision: Decision) -> None:
     """Called by the hook with its decision; metrics never fail a request."""
     try:
-        shared_metrics().record_decision(info)
+        shared_metrics().record_decision(decision)
     except Exception:
-        log.exception("solv metrics: could not record decision %s", dict(info))
-
-
-def solv_info(kwargs: Mapping[str, Any]) -> Mapping[str, Any]:
-    """The hook's decision dict as LiteLLM carries it into its callbacks (empty if none)."""
-    params = kwargs.get("litellm_params") or {}
-    for metadata in (params.get("metadata"), kwargs.get("metadata"), kwargs.get("litellm_metadata")):
-        if isinstance(metadata, Mapping) and isinstance(metadata.get("solv"), Mapping):
-            return metadata["solv"]  # type: ignore[no-any-return]
-    return {}
-
-
-def deployment_of(kwargs: Mapping[str, Any]) -> dict[str, Any]:
-    """model_group, model_id and api_base of the deployment a request went to."""
-    slo = kwargs.get("standard_logging_object")
-    if isinstance(slo, Mapping) and slo.get("model_id"):
-        return {k: slo.get(k) for k in ("model_group", "model_id", "api_base")}
-    params = kwargs.get("litellm_params") or {}
-    metadata = params.get("metadata") or kwargs.get("metadata") or {}
-    model_info = params.get("model_info") or metadata.get("model_info") or kwargs.get("model_info") or {}
-    return {"model_group": metadata.get("model_group") or kwargs.get("model"),
-            "model_id": model_info.get("id"), "api_base": params.get("api_base") or kwargs.get("api_base")}
+        log.exception("solv metrics: could not record decision %s", decision)
 
 
 class ReplicaLogger(CustomLogger):
     """LiteLLM callback counting, per replica, the attempts that succeeded and failed.
 
-    Registered with ``litellm_settings.callbacks: ["plugins.solv_metrics.instance"]``.
+    A part of solv's one callback (:class:`solvstack.gateway.Solv`).
     Successes come from ``async_log_success_event`` (once per served request, after fallbacks);
     failures from ``async_post_call_failure_deployment_hook`` (once per failed attempt, so a
     fallback shows as a failure on the local replica and a success on the cloud one).
@@ -212,11 +186,11 @@ class ReplicaLogger(CustomLogger):
         try:
             usage = response_obj.get("usage") if isinstance(response_obj, Mapping) else getattr(response_obj, "usage",
                                                                                                 None)
-            info = solv_info(kwargs) if isinstance(kwargs, Mapping) else {}
+            decision = decision_of(kwargs)
             group = deployment_of(kwargs).get("model_group") if isinstance(kwargs, Mapping) else None
             self.metrics.record_served(group, _elapsed(start_time, end_time), usage)
-            if usage is not None and info:
-                self.metrics.record_tokens(info.get("thinking"), group, usage)
+            if usage is not None and decision is not None:
+                self.metrics.record_tokens(decision.thinking, group, usage)
         except Exception:
             log.exception("solv metrics: could not record tokens")
 
@@ -240,7 +214,8 @@ class ReplicaLogger(CustomLogger):
     def _record(self, kwargs: Any, outcome: str) -> None:
         try:
             if isinstance(kwargs, Mapping):
-                self.metrics.record_replica(deployment_of(kwargs), solv_info(kwargs).get("level"), outcome)
+                decision = decision_of(kwargs)
+                self.metrics.record_replica(deployment_of(kwargs), decision.level if decision else None, outcome)
         except Exception:
             log.exception("solv metrics: could not record a %s", outcome)
 

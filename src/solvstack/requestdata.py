@@ -1,0 +1,163 @@
+"""Where LiteLLM 1.106.2 keeps things in its request dicts: the one module that knows.
+
+LiteLLM hands callbacks the same request in several shapes: the proxy's ``data`` (``metadata``,
+``proxy_server_request``), the router's ``kwargs`` (``litellm_metadata`` on some paths) and the
+logging worker's ``model_call_details`` (``litellm_params.metadata``, ``standard_logging_object``).
+Every reader of those dicts goes through here, so a LiteLLM upgrade that moves a key is fixed once.
+
+solv's own decision travels with the request as ``metadata["solv"]``, a flat dict of strings (LiteLLM
+copies and serialises metadata); :class:`Decision` is its typed form.
+
+>>> d = Decision(level="LOW", source="local", kind="chat", thinking="LOW", confidence=0.81, ms=0.4)
+>>> data = {"metadata": {}}
+>>> put_decision(data, d)
+>>> decision_of(data).headers()["x-solv-level"]
+'LOW'
+>>> decision_of({"litellm_params": {"metadata": {"solv": d.fields()}}}).confidence
+0.81
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+META_KEY = "solv"
+CLIENT = "client"  # Decision.thinking when the client's own thinking parameters stand
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What solv decided for one request; it becomes the ``x-solv-*`` headers, the log line and metrics."""
+
+    level: str
+    source: str                   # override, client, local, judge, cache, task, ...
+    kind: str                     # chat, agent, context, or the client's task (title, tags, ...)
+    thinking: str                 # the level applied, or "client"
+    confidence: float
+    ms: float                     # time to decide
+    search: Mapping[str, str] = field(default_factory=lambda: {"search": "off"})  # the retriever's status
+    escalated_from: str | None = None
+    family: str | None = None     # set once LiteLLM chose the deployment
+
+    def fields(self) -> dict[str, str]:
+        """The flat string form carried in ``metadata["solv"]``, in header order."""
+        out = {"level": self.level, "source": self.source, "kind": self.kind, "thinking": self.thinking,
+               "confidence": f"{self.confidence:.2f}", "ms": f"{self.ms:.2f}", **self.search}
+        if self.escalated_from is not None:
+            out["escalated_from"] = self.escalated_from
+        if self.family is not None:
+            out["family"] = self.family
+        return out
+
+    def headers(self) -> dict[str, str]:
+        return {f"x-solv-{k.replace('_', '-')}": v for k, v in self.fields().items()}
+
+    def log_line(self) -> str:
+        return " ".join(f"{k}={v}" for k, v in self.fields().items())
+
+    @classmethod
+    def from_fields(cls, f: Mapping[str, Any]) -> Decision:
+        search = {k: str(v) for k, v in f.items() if str(k).startswith("search")}
+        return cls(level=str(f.get("level")), source=str(f.get("source")), kind=str(f.get("kind")),
+                   thinking=str(f.get("thinking")), confidence=_float(f.get("confidence")), ms=_float(f.get("ms")),
+                   search=search or {"search": "off"},
+                   escalated_from=None if f.get("escalated_from") is None else str(f["escalated_from"]),
+                   family=None if f.get("family") is None else str(f["family"]))
+
+    def with_family(self, family: str) -> Decision:
+        return replace(self, family=family)
+
+
+def _float(value: object) -> float:
+    try:
+        return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return 0.0
+
+
+# -- metadata --------------------------------------------------------------------------------------
+def metadata_of(kwargs: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The request's metadata in any of LiteLLM's shapes (empty if none)."""
+    params = kwargs.get("litellm_params")
+    for holder in (kwargs.get("metadata"), kwargs.get("litellm_metadata"),
+                   params.get("metadata") if isinstance(params, Mapping) else None):
+        if isinstance(holder, Mapping) and holder:
+            return holder
+    return {}
+
+
+def decision_of(kwargs: Any) -> Decision | None:
+    """solv's decision for this request, or None (not a chat request, or solv is off)."""
+    if not isinstance(kwargs, Mapping):
+        return None
+    params = kwargs.get("litellm_params")
+    for holder in (kwargs.get("metadata"), kwargs.get("litellm_metadata"),
+                   params.get("metadata") if isinstance(params, Mapping) else None):
+        if isinstance(holder, Mapping) and isinstance(holder.get(META_KEY), Mapping):
+            return Decision.from_fields(holder[META_KEY])
+    return None
+
+
+def put_decision(data: dict[str, Any], decision: Decision) -> None:
+    """Attach ``decision`` to the request (every later hook and the logging worker see it)."""
+    metadata = data.get("metadata")
+    if not isinstance(metadata, dict):
+        metadata = data["metadata"] = {}
+    metadata[META_KEY] = decision.fields()
+
+
+def update_decision(kwargs: Mapping[str, Any], decision: Decision) -> None:
+    """Replace the decision where the deployment hook found it (the proxy's response headers read it there)."""
+    for holder in (kwargs.get("metadata"), kwargs.get("litellm_metadata")):
+        if isinstance(holder, dict) and isinstance(holder.get(META_KEY), dict):
+            holder[META_KEY].clear()
+            holder[META_KEY].update(decision.fields())
+            return
+
+
+def drop_client_decision(data: Mapping[str, Any]) -> None:
+    """``x-solv-*`` headers come from solv's decision, never from a client that sent ``metadata.solv``."""
+    metadata = data.get("metadata")
+    if isinstance(metadata, dict):
+        metadata.pop(META_KEY, None)
+
+
+# -- the client's request --------------------------------------------------------------------------
+def request_headers(data: Mapping[str, Any]) -> dict[str, str]:
+    """The client's HTTP headers, as LiteLLM's proxy recorded them on the request."""
+    for holder in (data.get("proxy_server_request"), data.get("metadata"), data.get("litellm_metadata")):
+        headers = holder.get("headers") if isinstance(holder, Mapping) else None
+        if isinstance(headers, dict):
+            return headers
+    return {}
+
+
+def call_id_of(data: Any) -> str | None:
+    """LiteLLM's id of one request (the same in every hook and event of it)."""
+    call_id = data.get("litellm_call_id") if isinstance(data, Mapping) else None
+    return str(call_id) if call_id else None
+
+
+# -- the deployment --------------------------------------------------------------------------------
+def model_info_of(kwargs: Mapping[str, Any]) -> Mapping[str, Any]:
+    """``model_info`` of the deployment LiteLLM chose (``solv_thinking``, ``id``, ...)."""
+    params = kwargs.get("litellm_params")
+    for holder in (metadata_of(kwargs).get("model_info"), kwargs.get("model_info"),
+                   params.get("model_info") if isinstance(params, Mapping) else None):
+        if isinstance(holder, Mapping) and holder:
+            return holder
+    return {}
+
+
+def deployment_of(kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """``model_group``, ``model_id`` and ``api_base`` of the deployment a request went to."""
+    slo = kwargs.get("standard_logging_object")
+    if isinstance(slo, Mapping) and slo.get("model_id"):
+        return {k: slo.get(k) for k in ("model_group", "model_id", "api_base")}
+    params = kwargs.get("litellm_params") or {}
+    metadata = params.get("metadata") or kwargs.get("metadata") or {}
+    model_info = params.get("model_info") or metadata.get("model_info") or kwargs.get("model_info") or {}
+    return {"model_group": metadata.get("model_group") or kwargs.get("model"),
+            "model_id": model_info.get("id"), "api_base": params.get("api_base") or kwargs.get("api_base")}
