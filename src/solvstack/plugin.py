@@ -1,7 +1,7 @@
-"""Build the hook from ``litellm_config.yaml``: the one place that wires config to seams.
+"""Build solv's callback from ``litellm_config.yaml``: the one place that wires config to seams.
 
-The entry file ``plugins/solv_thinking.py`` calls :func:`build_hook` while the proxy parses its
-config; a bad value raises :class:`~solvstack.config.ConfigError` and the proxy does not start.
+The entry file ``plugins/solv.py`` calls :func:`build_solv` while the proxy parses its config; a bad
+value raises :class:`~solvstack.config.ConfigError` and the proxy does not start.
 """
 
 from __future__ import annotations
@@ -13,7 +13,10 @@ from solvstack.classify.base import Classifier
 from solvstack.classify.cascade import Cascade
 from solvstack.classify.llm import LlmClassifier, router_complete
 from solvstack.config import SolvConfig, find_config_path, load_raw, parse_solv
+from solvstack.gateway import Solv
 from solvstack.hook import Augmenter, ThinkingHook
+from solvstack.metrics import ReplicaLogger, mount_metrics
+from solvstack.routing.plugin import build_routing
 
 
 def build_classifier(cfg: SolvConfig) -> Classifier:
@@ -42,3 +45,11 @@ def build_hook(config_path: Path | None = None) -> ThinkingHook:
     cfg = parse_solv(raw, str(path))
     bodyguard.install()  # a JSON body that is not an object: 400, not LiteLLM's 500
     return ThinkingHook(cfg, build_classifier(cfg), build_augmenter(raw, cfg))
+
+
+def build_solv(config_path: Path | None = None) -> Solv:
+    """Thinking, routing, replica metrics and key errors as one callback; mounts ``/metrics``."""
+    path = config_path or find_config_path()
+    solv = Solv(build_hook(path), build_routing(path), ReplicaLogger())
+    mount_metrics(path)
+    return solv
