@@ -9,12 +9,15 @@ What is modelled (one replica = one vLLM engine, continuous batching):
   while budget is left, looking each up in the replica's **prefix cache** when admitted (16-token
   blocks, hash-chained like vLLM's, LRU eviction at a fixed number of blocks; at least the last
   token is always computed); computed blocks are cached at the end of each step;
-* a step lasts ``t_step + t_prefill * prefill_tokens + t_decode * decoding_requests`` (the batch's
-  decode cost grows with the sequences running); the first token comes at the end of the step that
-  finishes the prefill;
-* the proxy is one process: it takes each request's own CPU (``proxy_s``) one at a time before
-  forwarding it, so requests sent together queue in it; TTFT adds that wait and a parallel
-  overhead (network, client);
+* a step lasts ``t_step + t_prefill * prefill_tokens + t_attn * attended + t_decode *
+  decoding_requests``: ``attended`` sums, over every token computed, the tokens it attends to (a
+  chunk of new tokens still reads the whole cached prefix, so a hit on a long history is cheaper
+  than a miss but not free), and the batch's decode cost grows with the sequences running; the
+  first token comes at the end of the step that finishes the prefill;
+* the proxy is one process: it spends CPU on each request in proportion to its size (``proxy_s``
+  per 1k prompt tokens: parsing, token counting, the hooks) one request at a time before forwarding
+  it, so requests sent together queue in it; TTFT adds that wait and a parallel overhead (network,
+  client);
 * calibration only: the two replicas share the machine's 2 cores with the proxies and the client, so
   a replica's step is ``1 + contention`` times longer while the other replica is busy too (an idle
   replica leaves its core to the proxies); 0 in the projection (one GPU each);
@@ -40,7 +43,7 @@ call and a tool output of 150-800 tokens drawn by the real benchmark's own ``age
 uniform (unique single prompts).
 
 1. **Calibration**: the real benchmark's closed loop (2 replicas, 3-4 sessions at once, turns back
-   to back, 4 rounds), the replica's cost constants (t_prefill, t_step, t_decode, contention) fitted
+   to back, 4 rounds), the replica's cost constants (t_prefill, t_attn, t_step, contention) fitted
    to vLLM's own mean TTFT in LiteLLM's options' cells, the proxy's serial CPU per request and its
    parallel overhead to their TTFT p50 through the proxy; then every cell
    is compared with the real run (``bench/routing_real.json``, written by ``bench/routing.py
@@ -97,8 +100,12 @@ class Costs:
     t_step: float = 0.06  # s per engine step
     t_prefill: float = 0.0025  # s per uncached prompt token
     t_decode: float = 0.004  # s per decoding request per step
+    # s per (computed token x token it attends to): a chunk of new tokens still attends over the whole
+    # cached prefix, so a long conversation's cache hit is cheaper than a miss but not free
+    t_attn: float = 2e-7
     overhead: float = 0.08  # s the proxy and client add to every TTFT (in parallel: the network, the client)
-    proxy_s: float = 0.0  # s of the proxy's own CPU per request before it forwards it, one at a time (queues)
+    proxy_s: float = 0.0  # s of the proxy's own CPU per 1k prompt tokens before it forwards a request (parsing,
+    # token counting, the hooks), one request at a time: requests sent together queue in it
     # On the calibration machine the replicas share 2 cores with the proxies and the client: a replica's
     # step is this much slower while the other replicas are busy too (an idle one leaves its core to the
     # proxies); 0 on GPUs (the projection).
@@ -212,13 +219,16 @@ class Replica:
             chunks.append((r, take))
             budget -= take
         prefilled, firsts = 0, []
+        attended = sum(r.tokens for r in decoding)  # each decode token attends over its whole context
         for r, take in chunks:
+            attended += take * (r.tokens - r.prefill_left + take // 2)
             r.prefill_left -= take
             prefilled += take
             self.insert(r.blocks[:(r.tokens - r.prefill_left) // BLOCK])
             if r.prefill_left == 0:
                 firsts.append(r)
-        end = now + slowdown * (self.c.t_step + self.c.t_prefill * prefilled + self.c.t_decode * len(decoding))
+        end = now + slowdown * (self.c.t_step + self.c.t_prefill * prefilled + self.c.t_attn * attended
+                                + self.c.t_decode * len(decoding))
         done = []
         for r in firsts:
             r.first_token = end
@@ -454,7 +464,7 @@ def simulate(strategy: str, load: str, n_replicas: int, costs: Costs, shape: Sha
         elif kind == "send":  # the proxy takes requests one at a time (its CPU), then routes them
             req: Request = payload  # type: ignore[assignment]
             if costs.proxy_s:
-                proxy_free[0] = max(proxy_free[0], now) + costs.proxy_s
+                proxy_free[0] = max(proxy_free[0], now) + costs.proxy_s * req.tokens / 1000
                 push(proxy_free[0], "route", req)
             else:
                 push(now, "route", req)
@@ -539,8 +549,12 @@ def closed_run(strategy: str, load: str, costs: Costs, shape: Shape, seeds: int 
     return Cell(statistics.median(ttft), hits / queries, statistics.mean(engine))
 
 
-def calibrate(real: dict[str, dict[str, Cell]], shape: Shape) -> Costs:
-    """Fit the replica (t_prefill, t_step, t_decode, and the shared cores' ``contention``) to vLLM's
+FITTED = ("t_prefill", "t_attn", "t_step", "contention")  # t_decode: 4-token answers cannot tell it
+
+
+def calibrate(real: dict[str, dict[str, Cell]], shape: Shape, fitted: tuple[str, ...] = FITTED,
+              start: Costs | None = None, proxy: bool = True) -> Costs:
+    """Fit the replica (t_prefill, t_attn, t_step, and the shared cores' ``contention``) to vLLM's
     own mean TTFT in LiteLLM's options' cells, then the proxy (its serial CPU per request,
     ``proxy_s``, and the parallel overhead, the median gap) to their TTFT p50 through the proxy.
     solv's cells and all hit rates stay out of the fit, so they check the model."""
@@ -550,12 +564,11 @@ def calibrate(real: dict[str, dict[str, Cell]], shape: Shape) -> Costs:
         return sum((closed_run(s, load, c, shape, seeds=2).engine / real[load][s].engine - 1) ** 2
                    for load, s in cells)
 
-    best = replace(Costs(), overhead=0.0, contention=0.3)
-    best_err = error(best)
-    for factors in ((0.5, 0.7, 1.4, 2.0), (0.85, 1.15)):  # coarse, then fine
-        for _ in range(4):
+    def fit_engine(best: Costs, factors: tuple[float, ...], passes: int) -> Costs:
+        best_err = error(best)
+        for _ in range(passes):
             improved = False
-            for name in ("t_prefill", "t_step", "t_decode", "contention"):
+            for name in fitted:
                 for factor in factors:
                     c = replace(best, **{name: getattr(best, name) * factor})
                     err = error(c)
@@ -563,15 +576,23 @@ def calibrate(real: dict[str, dict[str, Cell]], shape: Shape) -> Costs:
                         best, best_err, improved = c, err, True
             if not improved:
                 break
-    fitted, fitted_err = best, float("inf")
-    for proxy_s in (0.0, 0.025, 0.05, 0.1, 0.15, 0.2):
-        c = replace(best, proxy_s=proxy_s)
-        sims = {cell: closed_run(cell[1], cell[0], c, shape, seeds=2).p50 for cell in cells}
-        c = replace(c, overhead=max(0.0, statistics.median(real[ld][s].p50 - sims[(ld, s)] for ld, s in cells)))
-        err = sum(((sims[(ld, s)] + c.overhead) / real[ld][s].p50 - 1) ** 2 for ld, s in cells)
-        if err < fitted_err:
-            fitted, fitted_err = c, err
-    return fitted
+        return best
+
+    def fit_proxy(best: Costs) -> Costs:
+        fitted, fitted_err = best, float("inf")
+        for proxy_s in (0.0, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2) if proxy else (0.0,):
+            c = replace(best, proxy_s=proxy_s, overhead=0.0)
+            sims = {cell: closed_run(cell[1], cell[0], c, shape, seeds=2).p50 for cell in cells}
+            c = replace(c, overhead=max(0.0, statistics.median(real[ld][s].p50 - sims[(ld, s)] for ld, s in cells)))
+            err = sum(((sims[(ld, s)] + c.overhead) / real[ld][s].p50 - 1) ** 2 for ld, s in cells)
+            if err < fitted_err:
+                fitted, fitted_err = c, err
+        return fitted
+
+    # the proxy's serial CPU spaces arrivals out (less queueing in vLLM): fit the two in turn, twice
+    first = start or replace(Costs(), overhead=0.0, contention=0.3)
+    costs = fit_proxy(fit_engine(first, (0.5, 0.7, 1.4, 2.0), 3))
+    return fit_proxy(fit_engine(costs, (0.85, 1.15), 2))
 
 
 def capacity_rate(costs: Costs, shape: Shape, load: str, n: int, rho: float) -> tuple[float, float]:
@@ -621,9 +642,10 @@ def main() -> None:
         real = load_real(args.real)
         costs = calibrate(real, shape)
         print(f"calibrated on LiteLLM's options in {args.real.name}: t_prefill={costs.t_prefill * 1000:.2f} ms/token "
-              f"t_step={costs.t_step * 1000:.0f} ms t_decode={costs.t_decode * 1000:.1f} ms/sequence "
-              f"contention={costs.contention:.2f} (on vLLM's own TTFT), proxy {costs.proxy_s * 1000:.0f} ms/request "
-              f"serial + {costs.overhead * 1000:.0f} ms overhead (on TTFT p50 through the proxy)")
+              f"t_attn={costs.t_attn * 1e9:.0f} ns/token-pair t_step={costs.t_step * 1000:.0f} ms "
+              f"t_decode={costs.t_decode * 1000:.1f} ms/sequence contention={costs.contention:.2f} (on vLLM's own "
+              f"TTFT), proxy {costs.proxy_s * 1000:.0f} ms per 1k tokens serial + {costs.overhead * 1000:.0f} ms "
+              "overhead (on TTFT p50 through the proxy)")
         print("| load | strategy | TTFT p50 real | sim | error | vLLM's mean TTFT real | sim | error "
               "| hit rate real | sim | error |")
         print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")

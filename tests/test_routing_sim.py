@@ -90,7 +90,8 @@ def test_the_proxy_forwards_one_request_at_a_time():
     costs = replace(COSTS, proxy_s=0.1, overhead=0.0)
     out = sim.simulate("shuffle", "uniform", 4, costs, SHAPE, seed=1, closed=(4, 1))
     waits = sorted(t - e for t, e in zip(out.ttft, out.engine, strict=True))
-    assert waits == pytest.approx([0.1, 0.2, 0.3, 0.4])  # queued behind each other in the proxy
+    each = 0.1 * SHAPE.uniform / 1000  # the proxy's CPU per request, in proportion to its size
+    assert waits == pytest.approx([each, 2 * each, 3 * each, 4 * each])  # queued behind each other in the proxy
 
 
 def test_shared_cores_slow_a_replica_only_while_the_others_are_busy():
