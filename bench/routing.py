@@ -44,7 +44,7 @@ p50 / solv's (>1 = solv faster). The last line (chat load):
 ``ttft_p50_speedup_vs_shuffle=<x> prefix_hit_rate=<solv> prefix_hit_rate_shuffle=<y> ttft_p50_vs_best_litellm=<z>``.
 
 Scaled down for a 2-core machine: 2 replicas (not 8 GPUs), an 8-layer model with random weights,
-4-token answers, a handful of sessions. Prompts are long (1-2.5k tokens, one token per word here)
+4-token answers, a handful of sessions. Prompts are long (1-3.6k tokens, one token per word here)
 so that prefill, not the proxies and the client sharing the two cores, dominates TTFT: with
 ~300-token prompts, sending everything to one replica won only because it left a core free. ``bench/routing_sim.py``
 projects the same routing code to 8-64 replicas, calibrated on this benchmark's numbers.
@@ -68,9 +68,9 @@ from typing import Any
 import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from bench.common import pct  # noqa: E402
 from tests.support.proxy import MASTER_KEY, free_port, repo_config, start_proxy, write_variant  # noqa: E402
 
+from bench.common import pct  # noqa: E402
 from solvstack.embedded.catalog import get_model  # noqa: E402
 from solvstack.embedded.model import prepare_in_venv  # noqa: E402
 from solvstack.embedded.server import VllmServer, find_vllm_python  # noqa: E402
