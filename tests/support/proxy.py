@@ -53,10 +53,9 @@ def write_variant(dst: Path, model_list: list[dict[str, Any]], solv: dict[str, A
         else:
             cfg[key] = value
     dst.mkdir(parents=True, exist_ok=True)
-    for entry in ("plugins", "routing"):  # LiteLLM loads callbacks relative to the config file
-        link = dst / entry
-        if not link.exists():
-            link.symlink_to(REPO / entry, target_is_directory=True)
+    link = dst / "plugins"  # LiteLLM loads callbacks relative to the config file
+    if not link.exists():
+        link.symlink_to(REPO / "plugins", target_is_directory=True)
     path = dst / "litellm_config.yaml"
     path.write_text(yaml.safe_dump(cfg, sort_keys=False))
     return path

@@ -8,7 +8,7 @@ Modules, smallest contract first:
 - :mod:`.inflight`  requests this proxy has sent to each replica and not seen finish
 - :mod:`.config`    the typed ``solv.routing`` section
 - :mod:`.callback`  the LiteLLM callback that wires them together
-- :mod:`.plugin`    builds the callback from ``litellm_config.yaml`` (used by ``routing/solv_routing.py``)
+- :mod:`.plugin`    builds the callback from ``litellm_config.yaml`` (a part of ``plugins/solv.py``)
 
 Nothing here is imported by ``solvstack`` itself, so the thinking hook never pays for it.
 """

@@ -1,4 +1,4 @@
-"""Build the routing callback from ``litellm_config.yaml`` (called by ``routing/solv_routing.py``).
+"""Build the routing callback from ``litellm_config.yaml`` (a part of ``plugins/solv.py``).
 
 A bad ``solv.routing`` value raises :class:`~solvstack.config.ConfigError` while the proxy parses
 its config, so it does not start with a typo.
