@@ -39,9 +39,10 @@ _DECISIONS_MAX = 10_000  # header bookkeeping for requests whose response never 
 class RoutingFilter(CustomLogger):
     """Picks one replica per request. Build it with :func:`solvstack.routing.plugin.build_routing`.
 
-    >>> f = RoutingFilter(RoutingConfig(), MetricsScraper())          # doctest: +SKIP
-    >>> await f.async_filter_deployments("qwen3", deployments, messages, request_kwargs)
-    [<the chosen deployment>]
+    Used as::
+
+        f = RoutingFilter(RoutingConfig(), MetricsScraper())
+        [chosen] = await f.async_filter_deployments("qwen3", deployments, messages, request_kwargs)
     """
 
     def __init__(self, cfg: RoutingConfig, scraper: MetricsScraper,

@@ -86,10 +86,12 @@ def metrics_url(api_base: str | None) -> str | None:
 class MetricsScraper:
     """Scrapes every watched replica each ``interval_s`` in one background task.
 
-    >>> scraper = MetricsScraper(interval_s=1.0)          # doctest: +SKIP
-    >>> scraper.watch("replica-id", "http://gpu0:8000/metrics")
-    >>> scraper.ensure_running()                          # inside the event loop
-    >>> scraper.fresh("replica-id", max_age_s=5.0)        # VllmMetrics or None
+    Used as::
+
+        scraper = MetricsScraper(interval_s=1.0)
+        scraper.watch("replica-id", "http://gpu0:8000/metrics")
+        scraper.ensure_running()                          # inside the event loop
+        scraper.fresh("replica-id", max_age_s=5.0)        # VllmMetrics or None
 
     Pass ``client`` to choose the transport (tests: ``httpx.MockTransport``; the real proxy: none).
     """
