@@ -5,7 +5,7 @@
 Bodies in the clients' shapes (tests/support/client_bodies.py), scaled up: a Cline loop 30 steps deep
 with 80 kB files in its tool results, a Continue chat with a 90 kB pasted file, a native tool loop with
 20 test-output results, an Open WebUI title task over a long chat. For each: p50 / p99 of
-:func:`solvstack.decide.decide` (the whole request read, the local classifier on the human's words), and
+:func:`solvstack.core.decide.decide` (the whole request read, the local classifier on the human's words), and
 beside it, in the same run, what the proxy did before this decision layer: the local classifier on the
 whole last user message. Last line: ``decide_p50_ms=<worst kind> ratio_vs_last_message=<x>``.
 """
@@ -19,10 +19,10 @@ import time
 
 from tests.support import client_bodies as cb
 
-from solvstack.classify.base import Conversation
-from solvstack.classify.local import LocalClassifier
-from solvstack.decide import decide
-from solvstack.messages import text_of
+from solvstack.core.classify.base import Conversation
+from solvstack.core.classify.local import LocalClassifier
+from solvstack.core.decide import decide
+from solvstack.core.messages import text_of
 
 FILE = cb.SECRET_CODE * 300  # ~80 kB, ~20k tokens
 

@@ -20,7 +20,7 @@ from pathlib import Path
 
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
-from solvstack.plugin import build_solv  # noqa: E402
+from solvstack.proxy.plugin import build_solv  # noqa: E402
 
 PROMPTS = ["hi there!", "what is 17 * 23?", "prove that sqrt(2) is irrational",
            "who won the match yesterday?", "write a haiku about autumn",

@@ -30,7 +30,7 @@ import httpx
 from tests.support.proxy import MASTER_KEY, deployment, free_port, start_proxy, write_variant
 
 from bench.common import interleaved, pct
-from solvstack.proxyproc import ProxyProcess
+from solvstack.ops.proxyproc import ProxyProcess
 
 PROMPTS = ["hi there!", "what is 17 * 23?", "prove that sqrt(2) is irrational",
            "who won the match yesterday?", "write a haiku about autumn",

@@ -33,12 +33,12 @@ from pathlib import Path
 
 import httpx
 
-os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # solvstack.retrieval imports litellm
-from bench.common import interleaved, pct  # noqa: E402
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")  # solvstack.proxy.retrieval imports litellm
 from tests.support.proxy import MASTER_KEY, deployment, free_port, start_proxy, write_variant  # noqa: E402
 from tests.support.search_servers import bench_results  # noqa: E402
 
-from solvstack.retrieval.context import Caps, fence_token, inject, render  # noqa: E402
+from bench.common import interleaved, pct  # noqa: E402
+from solvstack.core.retrieval.context import Caps, fence_token, inject, render  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 

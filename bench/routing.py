@@ -71,11 +71,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from tests.support.proxy import MASTER_KEY, free_port, repo_config, start_proxy, write_variant  # noqa: E402
 
 from bench.common import pct  # noqa: E402
-from solvstack.embedded.catalog import get_model  # noqa: E402
-from solvstack.embedded.model import prepare_in_venv  # noqa: E402
-from solvstack.embedded.server import VllmServer, find_vllm_python  # noqa: E402
-from solvstack.launcher import cpu_replicas  # noqa: E402
-from solvstack.routing.metrics import parse_metrics  # noqa: E402
+from solvstack.core.routing.metrics import parse_metrics  # noqa: E402
+from solvstack.ops.backends.catalog import get_model  # noqa: E402
+from solvstack.ops.backends.model import prepare_in_venv  # noqa: E402
+from solvstack.ops.backends.server import VllmServer, find_vllm_python  # noqa: E402
+from solvstack.ops.launcher import cpu_replicas  # noqa: E402
 
 GROUP = "llama"
 LITELLM = ("shuffle", "least-busy", "session_affinity", "deployment_affinity")

@@ -27,9 +27,9 @@ What is modelled (one replica = one vLLM engine, continuous batching):
   later, for least-busy), and vLLM's running/waiting gauges scraped every ``scrape_s`` and
   ``lag_s`` old.
 
-Strategies: ``solv`` calls the real decision, :func:`solvstack.routing.choice.decide`, with the
-real key function (:func:`solvstack.routing.affinity.affinity_key` on the ``x-session-id``) and
-:class:`~solvstack.routing.choice.ReplicaLoad` built as the callback builds it. LiteLLM's options
+Strategies: ``solv`` calls the real decision, :func:`solvstack.core.routing.choice.decide`, with the
+real key function (:func:`solvstack.core.routing.affinity.affinity_key` on the ``x-session-id``) and
+:class:`~solvstack.core.routing.choice.ReplicaLoad` built as the callback builds it. LiteLLM's options
 cannot be called outside its router, so they are re-implemented from its 1.106.2 source:
 ``shuffle`` (uniform random), ``least-busy`` (fewest own in-flight, ties to the first deployment),
 ``session_affinity`` (first request of a session shuffled, then pinned), ``deployment_affinity``
@@ -73,8 +73,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-from solvstack.routing.affinity import affinity_key  # noqa: E402
-from solvstack.routing.choice import Policy, ReplicaLoad, decide, overloaded  # noqa: E402
+from solvstack.core.routing.affinity import affinity_key  # noqa: E402
+from solvstack.core.routing.choice import Policy, ReplicaLoad, decide, overloaded  # noqa: E402
 
 BLOCK = 16
 

@@ -26,12 +26,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.common import interleaved, pct
-from bench.overhead import load
 from tests.scale.services import Nginx, RedisServer
 from tests.support.proxy import MASTER_KEY, REPO, deployment, free_port, write_variant
 
-from solvstack.proxyproc import ProxyProcess
+from bench.common import interleaved, pct
+from bench.overhead import load
+from solvstack.ops.proxyproc import ProxyProcess
 
 
 def start(cfg: Path, env: dict[str, str], workers: int, name: str) -> ProxyProcess:

@@ -32,12 +32,12 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from bench.common import pct
 from tests.support.proxy import MASTER_KEY, free_port, start_proxy, write_variant
 
-from solvstack.embedded.catalog import DEFAULT_MODEL, get_model
-from solvstack.embedded.model import prepare_in_venv
-from solvstack.embedded.server import BackendSpec, VllmServer, find_vllm_python
+from bench.common import pct
+from solvstack.ops.backends.catalog import DEFAULT_MODEL, get_model
+from solvstack.ops.backends.model import prepare_in_venv
+from solvstack.ops.backends.server import BackendSpec, VllmServer, find_vllm_python
 
 PROMPTS = [
     "Why is the sky blue?",

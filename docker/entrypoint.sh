@@ -8,10 +8,10 @@ done
 # REDIS_PORT alone (its default) means nothing without REDIS_HOST.
 if [ -z "${REDIS_HOST:-}" ]; then unset REDIS_PORT; fi
 # Proxy workers: SOLV_PROXY_WORKERS, else one per core this container may use, at most 8
-# (solvstack.proxyproc.default_workers). LiteLLM's CLI reads NUM_WORKERS. Several workers sum their
+# (solvstack.ops.proxyproc.default_workers). LiteLLM's CLI reads NUM_WORKERS. Several workers sum their
 # metrics through PROMETHEUS_MULTIPROC_DIR (LiteLLM wipes it at start).
 if [ "${1:-}" = "litellm" ] && [ -z "${NUM_WORKERS:-}" ]; then
-    NUM_WORKERS=$(python -c 'from solvstack.proxyproc import default_workers; print(default_workers())')
+    NUM_WORKERS=$(python -c 'from solvstack.ops.proxyproc import default_workers; print(default_workers())')
     export NUM_WORKERS
 fi
 if [ "${NUM_WORKERS:-1}" -gt 1 ] && [ -z "${PROMETHEUS_MULTIPROC_DIR:-}" ]; then

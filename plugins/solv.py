@@ -4,6 +4,6 @@
 LiteLLM imports this file by path, outside any package, so it only imports from `solvstack`.
 """
 
-from solvstack.plugin import build_solv
+from solvstack.proxy.plugin import build_solv
 
 instance = build_solv()

@@ -1,9 +1,9 @@
 """Train the local HIGH/LOW/NO/RAG classifier and write the shipped weights.
 
 Reads every ``data/classifier/*.jsonl`` (one JSON object a line: ``text``, ``label``, optional ``note``),
-turns each text into features with :func:`solvstack.classify.features.extract` (the same code the proxy
+turns each text into features with :func:`solvstack.core.classify.features.extract` (the same code the proxy
 runs), fits a multinomial logistic regression (scikit-learn, dev-only) and writes the weights as JSON to
-``src/solvstack/classify/model/local.json``. The same data and options give the same file, byte for byte.
+``src/solvstack/core/classify/model/local.json``. The same data and options give the same file, byte for byte.
 
     pip install -e '.[train]'
     python data/classifier/generate.py        # only if you changed its templates or words.json
@@ -21,12 +21,12 @@ from array import array
 from collections import Counter
 from pathlib import Path
 
-from solvstack.classify.features import extract  # installed with the package: pip install -e '.[train]'
+from solvstack.core.classify.features import extract  # installed with the package: pip install -e '.[train]'
 
 ROOT = Path(__file__).resolve().parents[1]
 
 DATA_DIR = ROOT / "data" / "classifier"
-MODEL_PATH = ROOT / "src" / "solvstack" / "classify" / "model" / "local.json"
+MODEL_PATH = ROOT / "src" / "solvstack" / "core" / "classify" / "model" / "local.json"
 CLASSES = ("HIGH", "LOW", "NO", "RAG")
 HAND_WEIGHT = 3.0  # sample weight of hand-written rows relative to templated ones (see sample_weights)
 

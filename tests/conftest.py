@@ -24,7 +24,7 @@ import httpx
 import pytest
 from _pytest.doctest import DoctestItem
 
-from solvstack.proxyproc import ProxyProcess
+from solvstack.ops.proxyproc import ProxyProcess
 from tests.support.backend import RecordingBackend
 from tests.support.proxy import deployment, proxy_client, start_proxy, write_variant
 from tests.vllm_fixtures import vllm_cpu_server  # noqa: F401  (session fixture: a real vLLM CPU server)

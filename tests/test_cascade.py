@@ -6,10 +6,10 @@ import asyncio
 
 import pytest
 
-from solvstack.classify.base import Classifier, Conversation
-from solvstack.classify.cascade import Cascade, Fixed
-from solvstack.classify.llm import JudgeFailed, LlmClassifier, parse_answer
-from solvstack.levels import Decision, Level
+from solvstack.core.classify.base import Classifier, Conversation
+from solvstack.core.levels import Decision, Level
+from solvstack.proxy.classify.cascade import Cascade, Fixed
+from solvstack.proxy.classify.llm import JudgeFailed, LlmClassifier, parse_answer
 
 
 class Counting(Classifier):

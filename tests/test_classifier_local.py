@@ -12,10 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from solvstack.classify.base import Classifier, Conversation
-from solvstack.classify.features import clip, extract, tokenize
-from solvstack.classify.local import MODEL_PATH, LocalClassifier
-from solvstack.levels import Decision, Level
+from solvstack.core.classify.base import Classifier, Conversation
+from solvstack.core.classify.features import clip, extract, tokenize
+from solvstack.core.classify.local import MODEL_PATH, LocalClassifier
+from solvstack.core.levels import Decision, Level
 
 
 @pytest.fixture(scope="module")

@@ -24,7 +24,7 @@ from urllib.parse import urlparse
 import pytest
 import yaml
 
-from solvstack.config import parse_solv
+from solvstack.core.config import parse_solv
 from tests.support.proxy import REPO
 
 OVERLAYS = {"cpu": "compose.cpu.yaml", "nvidia": "compose.nvidia.yaml", "macos": "compose.macos.yaml"}
@@ -182,7 +182,7 @@ def test_searxng_and_open_webui_are_wired_to_their_peers(tmp_path):
 
 
 def test_cpu_overlay_serves_the_embedded_model_of_the_config(tmp_path):
-    from solvstack.embedded.catalog import EMBEDDED_MODELS
+    from solvstack.ops.backends.catalog import EMBEDDED_MODELS
 
     services = resolved(tmp_path, "cpu")["services"]
     entry = next(m for m in repo_config()["model_list"]
@@ -197,7 +197,7 @@ def test_cpu_overlay_serves_the_embedded_model_of_the_config(tmp_path):
 
 
 def test_cpu_image_runs_vllm_the_way_solv_up_does():
-    from solvstack.embedded.server import BASE_ENV, CPU_ARGS, CPU_ENV
+    from solvstack.ops.backends.server import BASE_ENV, CPU_ARGS, CPU_ENV
 
     text = dockerfile()
     for key, value in {**BASE_ENV, **CPU_ENV}.items():
@@ -297,7 +297,7 @@ if __name__ == "__main__":
 def test_generated_gpu_overlay_is_valid_compose_and_matches_its_model_list(tmp_path):
     """`solv gpus --compose` output, read by the real Compose: one service per GPU declaration, pinned by
     UUID (or index), listening where its compose-address model_list entry points, the proxy waiting."""
-    from solvstack.deployments import load_deployments, model_list_entry, render_compose
+    from solvstack.ops.deployments import load_deployments, model_list_entry, render_compose
 
     folder = tmp_path / "vllm"
     folder.mkdir()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from solvstack.config import ConfigError, load_raw, parse_solv
-from solvstack.levels import Level
+from solvstack.core.config import ConfigError, load_raw, parse_solv
+from solvstack.core.levels import Level
 from tests.support.proxy import REPO, deployment, free_port, write_variant
 
 
@@ -80,7 +80,7 @@ def test_every_problem_of_a_file_in_one_error_with_its_yaml_path(tmp_path):
 def test_solv_check_prints_every_problem_and_exits_2(tmp_path, capsys):
     import argparse
 
-    from solvstack.check import run
+    from solvstack.ops.check import run
 
     path = tmp_path / "litellm_config.yaml"
     path.write_text(BAD)
@@ -90,7 +90,7 @@ def test_solv_check_prints_every_problem_and_exits_2(tmp_path, capsys):
 
 
 def test_config_error_is_importable_from_config_and_errors():
-    from solvstack import errors
+    from solvstack.core import errors
 
     assert ConfigError is errors.ConfigError
 
@@ -110,7 +110,7 @@ def test_custom_family_declared_in_yaml_is_accepted():
 
 def test_proxy_refuses_to_start_on_unknown_family(tmp_path):
     """The real proxy does not start, and its log says which value is wrong and what is valid."""
-    from solvstack.proxyproc import ProxyFailed
+    from solvstack.ops.proxyproc import ProxyFailed
     from tests.support.proxy import start_proxy
 
     cfg = write_variant(tmp_path, [deployment("m", f"http://127.0.0.1:{free_port()}/v1", "qwen9")])
@@ -189,19 +189,20 @@ def test_find_cycle_finds_one():
 
 def test_no_import_cycles():
     graph = module_imports()
-    assert "solvstack.config" in graph and "solvstack.routing.config" in graph["solvstack.config"]
+    assert "solvstack.core.config" in graph and "solvstack.core.routing.config" in graph["solvstack.core.config"]
     assert find_cycle(graph) is None, " -> ".join(find_cycle(graph) or [])
 
 
-CONFIG_TREE = ("solvstack.errors", "solvstack.schema", "solvstack.config", "solvstack.retrieval.config",
-               "solvstack.routing.config", "solvstack.deployments", "solvstack.check")
+CONFIG_TREE = ("solvstack.core.errors", "solvstack.core.schema", "solvstack.core.config",
+               "solvstack.core.retrieval.config",
+               "solvstack.core.routing.config", "solvstack.ops.deployments", "solvstack.ops.check")
 
 
 def test_the_config_tree_has_no_function_level_imports():
     """No import inside a function dodges a cycle, and errors imports nothing of solvstack."""
     import ast
 
-    assert module_imports()["solvstack.errors"] == set()
+    assert module_imports()["solvstack.core.errors"] == set()
     for module in CONFIG_TREE:
         path = SRC / (module.replace(".", "/") + ".py")
         lazy = [ast.unparse(n) for f in ast.walk(ast.parse(path.read_text())) if isinstance(f, ast.FunctionDef)

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from solvstack import check as solv_check
-from solvstack.deployments import (
+from solvstack.ops import check as solv_check
+from solvstack.ops.deployments import (
     Deployment,
     DeploymentError,
     check_model_list,
@@ -181,8 +181,8 @@ def test_compose_address_entries_are_accepted_except_for_solv_up(tmp_path):
 
 
 def test_compose_service_runs_what_solv_up_runs(tmp_path):
-    from solvstack.deployments import compose_overlay
-    from solvstack.launcher import gpu_spec
+    from solvstack.ops.deployments import compose_overlay
+    from solvstack.ops.launcher import gpu_spec
 
     d = load_deployment(write(tmp_path, "qwen3-gpu0", QWEN.replace("gpus: [0]", 'gpus: ["GPU-1234abcd-0000"]')))
     assert d is not None
@@ -196,7 +196,7 @@ def test_compose_service_runs_what_solv_up_runs(tmp_path):
 
 
 def test_solv_check_names_compose_drift_and_prints_compose_entries(tmp_path, capsys):
-    from solvstack.deployments import render_compose
+    from solvstack.ops.deployments import render_compose
 
     write(tmp_path / "vllm", "qwen3-gpu0", QWEN)
     d = load_deployment(tmp_path / "vllm" / "qwen3-gpu0.yaml")

@@ -12,14 +12,14 @@ from pathlib import Path
 import httpx
 import pytest
 
-from solvstack import up
-from solvstack.embedded import server as server_mod
-from solvstack.embedded.catalog import EMBEDDED_MODELS, get_model
-from solvstack.embedded.errors import ModelPrepareFailed, ProcessExited, StartupTimeout, VllmNotInstalled
-from solvstack.embedded.model import RECIPE_VERSION, STAMP, is_prepared, prepare_in_venv
-from solvstack.embedded.process import ManagedProcess, Progress
-from solvstack.embedded.server import BackendSpec, VllmServer, find_vllm_python, server_argv, server_env
-from solvstack.embedded.supervisor import Supervisor
+from solvstack.ops import up
+from solvstack.ops.backends import server as server_mod
+from solvstack.ops.backends.catalog import EMBEDDED_MODELS, get_model
+from solvstack.ops.backends.errors import ModelPrepareFailed, ProcessExited, StartupTimeout, VllmNotInstalled
+from solvstack.ops.backends.model import RECIPE_VERSION, STAMP, is_prepared, prepare_in_venv
+from solvstack.ops.backends.process import ManagedProcess, Progress
+from solvstack.ops.backends.server import BackendSpec, VllmServer, find_vllm_python, server_argv, server_env
+from solvstack.ops.backends.supervisor import Supervisor
 from tests.vllm_fixtures import VllmEndpoint, free_port
 
 PY = sys.executable
@@ -99,13 +99,13 @@ def test_smollm2_serves_its_template_with_thinking_off_by_default() -> None:
 
 @pytest.mark.parametrize("name", list(EMBEDDED_MODELS))
 def test_container_gets_the_catalogs_flags(name: str) -> None:
-    """docker/Dockerfile splices `python -m solvstack.embedded.catalog NAME` into the shell command."""
+    """docker/Dockerfile splices `python -m solvstack.ops.backends.catalog NAME` into the shell command."""
     import subprocess
 
-    out = subprocess.run([sys.executable, "-m", "solvstack.embedded.catalog", name], capture_output=True, text=True,
+    out = subprocess.run([sys.executable, "-m", "solvstack.ops.backends.catalog", name], capture_output=True, text=True,
                          check=True).stdout
     assert tuple(out.split()) == EMBEDDED_MODELS[name].vllm_args  # no arg may hold a space
-    assert "solvstack.embedded.catalog" in (Path(__file__).parents[1] / "docker" / "Dockerfile").read_text()
+    assert "solvstack.ops.backends.catalog" in (Path(__file__).parents[1] / "docker" / "Dockerfile").read_text()
 
 
 # --- process lifecycle -------------------------------------------------------------------------
@@ -281,7 +281,7 @@ def test_metrics_expose_the_scheduler(vllm_cpu_server: VllmEndpoint) -> None:
 
 
 def test_master_key_is_generated_once_and_private(tmp_path, monkeypatch):
-    from solvstack.up import master_key_env
+    from solvstack.ops.up import master_key_env
 
     monkeypatch.delenv("LITELLM_MASTER_KEY", raising=False)
     first = master_key_env(tmp_path)["LITELLM_MASTER_KEY"]

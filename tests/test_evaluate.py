@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from solvstack import evaluate
-from solvstack.classify.base import Conversation
-from solvstack.cli import main
+from solvstack.core.classify.base import Conversation
+from solvstack.ops import evaluate
+from solvstack.ops.cli import main
 
 
 def write_jsonl(path: Path, rows: list[object]) -> Path:

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from solvstack.proxyproc import ProxyProcess
+from solvstack.ops.proxyproc import ProxyProcess
 from tests.support.backend import RecordingBackend
 from tests.support.proxy import deployment, free_port, proxy_client, start_proxy, write_variant
 from tests.test_metrics import scrape, total

@@ -2,7 +2,7 @@
 
 import pytest
 
-from solvstack.families import (
+from solvstack.core.families import (
     BUDGET_KEY,
     BUILTIN_FAMILIES,
     VLLM_REASONING_PARSERS,
@@ -15,7 +15,7 @@ from solvstack.families import (
     strip_client_thinking,
     thinking_budget,
 )
-from solvstack.levels import Level
+from solvstack.core.levels import Level
 
 
 def test_unknown_family_lists_valid_names():

@@ -1,4 +1,4 @@
-"""solv's one callback (solvstack.gateway.Solv) does, for each hook, what its four parts did as four
+"""solv's one callback (solvstack.proxy.gateway.Solv) does, for each hook, what its four parts did as four
 callbacks: the shipped config's proxy tests cover each behaviour end to end; these pin the joins
 where two parts meet in one hook (streams, response headers, the failure hook)."""
 
@@ -12,14 +12,14 @@ import pytest
 from fastapi import HTTPException
 from prometheus_client import CollectorRegistry
 
-from solvstack.auth import NO_DB_TYPE
-from solvstack.gateway import Solv
-from solvstack.metrics import ReplicaLogger, SolvMetrics
-from solvstack.plugin import build_hook
-from solvstack.routing.callback import RoutingFilter
-from solvstack.routing.config import RoutingConfig
-from solvstack.routing.metrics import MetricsScraper
-from solvstack.streams import StreamCut
+from solvstack.core.routing.config import RoutingConfig
+from solvstack.core.routing.metrics import MetricsScraper
+from solvstack.proxy.auth import NO_DB_TYPE
+from solvstack.proxy.gateway import Solv
+from solvstack.proxy.metrics import ReplicaLogger, SolvMetrics
+from solvstack.proxy.plugin import build_hook
+from solvstack.proxy.routing.callback import RoutingFilter
+from solvstack.proxy.streams import StreamCut
 
 REPO = Path(__file__).resolve().parents[1]
 DEPLOYMENTS = [{"model_name": "g", "model_info": {"id": f"r{i}"},

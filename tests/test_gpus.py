@@ -10,8 +10,8 @@ from pathlib import Path
 import pynvml
 import pytest
 
-from solvstack import gpus
-from solvstack.gpus import Gpu, NoNvidiaDriver, list_gpus
+from solvstack.ops import gpus
+from solvstack.ops.gpus import Gpu, NoNvidiaDriver, list_gpus
 from tests.support.fake_nvml import FakeGpu, FakeNvml, h100s
 
 

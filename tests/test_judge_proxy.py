@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from solvstack.proxyproc import ProxyProcess
+from solvstack.ops.proxyproc import ProxyProcess
 from tests.support.backend import RecordingBackend
 from tests.support.proxy import MASTER_KEY, deployment, start_proxy, write_variant
 

@@ -18,12 +18,12 @@ import pynvml
 import pytest
 import yaml
 
-from solvstack.deployments import Deployment, load_deployments, model_list_entry
-from solvstack.embedded.errors import ProcessExited
-from solvstack.embedded.server import VllmServer
-from solvstack.embedded.supervisor import Supervisor
-from solvstack.gpus import list_gpus
-from solvstack.launcher import LaunchError, gpu_backends, plan_launch
+from solvstack.ops.backends.errors import ProcessExited
+from solvstack.ops.backends.server import VllmServer
+from solvstack.ops.backends.supervisor import Supervisor
+from solvstack.ops.deployments import Deployment, load_deployments, model_list_entry
+from solvstack.ops.gpus import list_gpus
+from solvstack.ops.launcher import LaunchError, gpu_backends, plan_launch
 from tests.support.fake_nvml import FakeNvml, h100s
 from tests.support.proxy import free_port
 

@@ -15,8 +15,8 @@ import pytest
 from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
-from solvstack.metrics import SolvMetrics
-from solvstack.requestdata import Decision, decision_of, deployment_of
+from solvstack.proxy.metrics import SolvMetrics
+from solvstack.proxy.requestdata import Decision, decision_of, deployment_of
 from tests.support.backend import RecordingBackend
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]

@@ -30,9 +30,9 @@ from typing import Any
 import httpx
 import pytest
 
-from solvstack.classify.local import LocalClassifier
-from solvstack.decide import decide
-from solvstack.proxyproc import ProxyProcess
+from solvstack.core.classify.local import LocalClassifier
+from solvstack.core.decide import decide
+from solvstack.ops.proxyproc import ProxyProcess
 from tests.support.backend import RecordingBackend
 from tests.support.proxy import deployment, proxy_client, repo_config, start_proxy, write_variant
 from tests.support.search_servers import SearxngServer, hit

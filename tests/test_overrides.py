@@ -2,8 +2,8 @@
 
 import pytest
 
-from solvstack.levels import Level
-from solvstack.overrides import parse_overrides
+from solvstack.core.levels import Level
+from solvstack.core.overrides import parse_overrides
 
 
 @pytest.mark.parametrize(("text", "think", "search", "clean"), [

@@ -6,8 +6,9 @@ from collections.abc import Iterator
 
 import pytest
 
-from solvstack.retrieval.errors import SearchFailed
-from solvstack.retrieval.providers import LiteLLMSearch, SearchResult, ToolSpec
+from solvstack.core.retrieval.errors import SearchFailed
+from solvstack.core.retrieval.providers import SearchResult, ToolSpec
+from solvstack.proxy.retrieval.search import LiteLLMSearch
 from tests.support.search_servers import SearxngServer, TavilyServer, hit
 
 

@@ -16,8 +16,8 @@ from pathlib import Path
 import httpx
 import pytest
 
-from solvstack.proxyproc import ProxyProcess
-from solvstack.retrieval.context import INSTRUCTIONS
+from solvstack.core.retrieval.context import INSTRUCTIONS
+from solvstack.ops.proxyproc import ProxyProcess
 from tests.support.backend import Behaviour, RecordingBackend
 from tests.support.proxy import deployment, proxy_client, repo_config, start_proxy, write_variant
 from tests.support.search_servers import SearxngServer, TavilyServer, assert_inert, hit, parse_block

@@ -8,15 +8,15 @@ from pathlib import Path
 
 import pytest
 
-from solvstack.classify.base import Conversation
-from solvstack.config import ConfigError, SolvConfig, parse_solv
-from solvstack.retrieval import build_augmenter
-from solvstack.retrieval.augment import SearchAugmenter
-from solvstack.retrieval.config import RetrievalConfig, tool_specs
-from solvstack.retrieval.context import INSTRUCTIONS, Caps, inject, render, select
-from solvstack.retrieval.errors import SearchFailed
-from solvstack.retrieval.providers import Retriever, SearchResult, ToolSpec
-from solvstack.retrieval.query import build_query
+from solvstack.core.classify.base import Conversation
+from solvstack.core.config import ConfigError, SolvConfig, parse_solv
+from solvstack.core.retrieval.config import RetrievalConfig, tool_specs
+from solvstack.core.retrieval.context import INSTRUCTIONS, Caps, inject, render, select
+from solvstack.core.retrieval.errors import SearchFailed
+from solvstack.core.retrieval.providers import Retriever, SearchResult, ToolSpec
+from solvstack.core.retrieval.query import build_query
+from solvstack.proxy.retrieval import build_augmenter
+from solvstack.proxy.retrieval.augment import SearchAugmenter
 from tests.support.search_servers import assert_inert, parse_block
 
 CORPUS = [json.loads(line) for line in
@@ -96,7 +96,7 @@ def test_every_invisible_character_is_removed():
     import sys
     import unicodedata
 
-    from solvstack.retrieval.sanitize import inert
+    from solvstack.core.retrieval.sanitize import inert
 
     fmt = "".join(chr(c) for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)) in ("Cf", "Cc"))
     assert inert(f"a{fmt}b") == "a b"
@@ -156,7 +156,7 @@ def test_tool_specs_resolve_the_named_tools_in_order():
 def test_known_search_providers_match_the_pinned_litellm():
     from litellm.types.utils import SearchProviders
 
-    from solvstack.retrieval.config import SEARCH_PROVIDERS
+    from solvstack.core.retrieval.config import SEARCH_PROVIDERS
 
     assert {p.value for p in SearchProviders} == SEARCH_PROVIDERS
 
@@ -298,7 +298,7 @@ def test_solv_check_validates_the_retrieval_section(tmp_path, capsys):
 
     import yaml
 
-    from solvstack.check import run
+    from solvstack.ops.check import run
 
     path = tmp_path / "litellm_config.yaml"
     path.write_text(yaml.safe_dump({"model_list": [], "search_tools": TOOLS,

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
-from solvstack.routing.callback import RoutingFilter
-from solvstack.routing.config import RoutingConfig
-from solvstack.routing.metrics import MetricsScraper
+from solvstack.core.routing.config import RoutingConfig
+from solvstack.core.routing.metrics import MetricsScraper
+from solvstack.proxy.routing.callback import RoutingFilter
 
 DEPLOYMENTS = [{"model_name": "g", "model_info": {"id": f"r{i}"},
                 "litellm_params": {"api_base": f"http://127.0.0.1:9/v{i}"}} for i in range(2)]

@@ -6,9 +6,9 @@ from collections import Counter
 
 import pytest
 
-from solvstack.routing.affinity import affinity_key, is_new_conversation
-from solvstack.routing.choice import Policy, ReplicaLoad, choose, decide, rendezvous_rank, score
-from solvstack.routing.inflight import InFlight
+from solvstack.core.routing.affinity import affinity_key, is_new_conversation
+from solvstack.core.routing.choice import Policy, ReplicaLoad, choose, decide, rendezvous_rank, score
+from solvstack.core.routing.inflight import InFlight
 
 A, B, C = ({"model_info": {"id": i}, "litellm_params": {"api_base": f"http://{i}:8000/v1"}} for i in "abc")
 IDLE = ReplicaLoad(running=0, waiting=0)

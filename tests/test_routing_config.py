@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from solvstack.config import ConfigError, parse_solv
-from solvstack.proxyproc import ProxyFailed
-from solvstack.routing.config import RoutingConfig
+from solvstack.core.config import ConfigError, parse_solv
+from solvstack.core.routing.config import RoutingConfig
+from solvstack.ops.proxyproc import ProxyFailed
 from tests.support.backend import RecordingBackend
 from tests.support.proxy import deployment, start_proxy, write_variant
 

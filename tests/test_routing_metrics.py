@@ -7,7 +7,7 @@ import asyncio
 import httpx
 import pytest
 
-from solvstack.routing.metrics import MetricsScraper, metrics_url, parse_metrics
+from solvstack.core.routing.metrics import MetricsScraper, metrics_url, parse_metrics
 
 # As vLLM 0.32 (prometheus_client) writes it: HELP/TYPE lines, labels, counters with _total/_created.
 VLLM_TEXT = """\

@@ -15,9 +15,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from solvstack.proxyproc import ProxyProcess
-from solvstack.routing.affinity import affinity_key
-from solvstack.routing.choice import rendezvous_rank
+from solvstack.core.routing.affinity import affinity_key
+from solvstack.core.routing.choice import rendezvous_rank
+from solvstack.ops.proxyproc import ProxyProcess
 from tests.support.backend import RecordingBackend
 from tests.support.proxy import deployment, free_port, proxy_client, start_proxy, write_variant
 

@@ -17,14 +17,14 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from solvstack.embedded.catalog import get_model
-from solvstack.embedded.model import prepare_in_venv
-from solvstack.embedded.server import VllmServer
-from solvstack.launcher import cpu_replicas
-from solvstack.proxyproc import ProxyProcess
-from solvstack.routing.affinity import affinity_key
-from solvstack.routing.choice import rendezvous_rank
-from solvstack.routing.metrics import parse_metrics
+from solvstack.core.routing.affinity import affinity_key
+from solvstack.core.routing.choice import rendezvous_rank
+from solvstack.core.routing.metrics import parse_metrics
+from solvstack.ops.backends.catalog import get_model
+from solvstack.ops.backends.model import prepare_in_venv
+from solvstack.ops.backends.server import VllmServer
+from solvstack.ops.launcher import cpu_replicas
+from solvstack.ops.proxyproc import ProxyProcess
 from tests.support.proxy import free_port, proxy_client, start_proxy, write_variant
 from tests.vllm_fixtures import STARTUP_TIMEOUT_S, vllm_python_or_skip
 

@@ -18,9 +18,9 @@ import httpx
 import pytest
 from prometheus_client import CollectorRegistry
 
-from solvstack.budgets import BudgetSupport
-from solvstack.metrics import SolvMetrics, usage_tokens
-from solvstack.proxyproc import ProxyProcess
+from solvstack.ops.proxyproc import ProxyProcess
+from solvstack.proxy.budgets import BudgetSupport
+from solvstack.proxy.metrics import SolvMetrics, usage_tokens
 from tests.support.backend import RecordingBackend
 from tests.support.proxy import deployment, proxy_client, start_proxy, write_variant
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from solvstack.proxyproc import ProxyProcess
+from solvstack.ops.proxyproc import ProxyProcess
 from tests.support import client_bodies as cb
 from tests.support.backend import RecordingBackend
 from tests.support.proxy import REPO, deployment, proxy_client, start_proxy, write_variant
@@ -150,7 +150,7 @@ def test_ide_client_header_blocks_automatic_search(client, rec, searxng):
 @pytest.mark.skipif(not PUBLIC_TRAFFIC.exists(), reason="../shared/eval is not beside this checkout")
 def test_cli_and_proxy_agree_on_every_public_traffic_line(client, rec, searxng):
     """`solv classify --jsonl` and the running proxy make the same decision on every line."""
-    out = subprocess.run([sys.executable, "-m", "solvstack.cli", "classify", "--jsonl", str(PUBLIC_TRAFFIC)],
+    out = subprocess.run([sys.executable, "-m", "solvstack.ops.cli", "classify", "--jsonl", str(PUBLIC_TRAFFIC)],
                          capture_output=True, text=True, check=True, env={**os.environ})
     cli = [json.loads(line) for line in out.stdout.splitlines()]
     lines = [json.loads(line) for line in PUBLIC_TRAFFIC.read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -166,7 +166,7 @@ def test_cli_and_proxy_agree_on_every_public_traffic_line(client, rec, searxng):
 def test_classify_cli_reads_bodies(tmp_path: Path):
     src = tmp_path / "bodies.jsonl"
     src.write_text(json.dumps({"id": "t", "body": cb.owui_title()}) + "\n" + json.dumps({"prompt": "hi"}) + "\n")
-    out = subprocess.run([sys.executable, "-m", "solvstack.cli", "classify", "--jsonl", str(src)],
+    out = subprocess.run([sys.executable, "-m", "solvstack.ops.cli", "classify", "--jsonl", str(src)],
                          capture_output=True, text=True, check=True)
     first, second = (json.loads(x) for x in out.stdout.splitlines())
     assert (first["id"], first["level"], first["search"], first["kind"]) == ("t", "NO", False, "title")

@@ -11,7 +11,7 @@ from collections.abc import Iterator
 import httpx
 import pytest
 
-from solvstack.proxyproc import ProxyProcess
+from solvstack.ops.proxyproc import ProxyProcess
 from tests.support.proxy import proxy_client, start_proxy, write_variant
 from tests.vllm_fixtures import VllmEndpoint
 

@@ -18,7 +18,7 @@ import httpx
 import openai
 import pytest
 
-from solvstack.proxyproc import ProxyProcess
+from solvstack.ops.proxyproc import ProxyProcess
 from tests.support.proxy import MASTER_KEY, proxy_client, start_proxy, write_variant
 from tests.vllm_fixtures import VllmEndpoint
 

@@ -17,10 +17,10 @@ from typing import NamedTuple
 
 import pytest
 
-from solvstack.embedded.catalog import DEFAULT_MODEL, get_model
-from solvstack.embedded.errors import VllmNotInstalled
-from solvstack.embedded.model import prepare_in_venv
-from solvstack.embedded.server import VLLM_PYTHON_ENV, BackendSpec, VllmServer, find_vllm_python
+from solvstack.ops.backends.catalog import DEFAULT_MODEL, get_model
+from solvstack.ops.backends.errors import VllmNotInstalled
+from solvstack.ops.backends.model import prepare_in_venv
+from solvstack.ops.backends.server import VLLM_PYTHON_ENV, BackendSpec, VllmServer, find_vllm_python
 
 REQUIRE_ENV = "SOLV_REQUIRE_VLLM"
 MODEL_ENV = "SOLV_TEST_VLLM_MODEL"

@@ -42,7 +42,7 @@ from typing import Any
 import httpx
 import pytest
 
-from solvstack.proxyproc import ProxyProcess
+from solvstack.ops.proxyproc import ProxyProcess
 from tests.openwebui.owui_tasks import FOLLOW_UPS, TITLE, TaskBackend, kind_of
 from tests.openwebui.relay import Exchange, RecordingRelay
 from tests.support.proxy import MASTER_KEY, REPO, deployment, free_port, repo_config, start_proxy, write_variant

@@ -27,7 +27,7 @@ from typing import Any
 import httpx
 import pytest
 
-from solvstack.proxyproc import ProxyProcess
+from solvstack.ops.proxyproc import ProxyProcess
 from tests.reliability.faulty import FaultyFront
 from tests.support.backend import Behaviour, RecordingBackend
 from tests.support.proxy import MASTER_KEY, deployment, repo_config, start_proxy, write_variant

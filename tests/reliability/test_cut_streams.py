@@ -2,7 +2,7 @@
 
 LiteLLM 1.106.2 closes a cut upstream stream with a synthetic ``finish_reason: "stop"`` and
 ``[DONE]`` (``CustomStreamWrapper.finish_reason_handler``); solv's stream guard
-(:mod:`solvstack.streams`) turns that into the proxy's ``data: {"error": ...}`` event.
+(:mod:`solvstack.proxy.streams`) turns that into the proxy's ``data: {"error": ...}`` event.
 """
 
 from __future__ import annotations

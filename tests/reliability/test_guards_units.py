@@ -8,9 +8,9 @@ from typing import Any
 
 import pytest
 
-from solvstack.bodyguard import problem
-from solvstack.streams import StreamCut, guard_stream, upstream_finished
-from solvstack.validate import chat_body_error, completion_body_error
+from solvstack.proxy.bodyguard import problem
+from solvstack.proxy.streams import StreamCut, guard_stream, upstream_finished
+from solvstack.proxy.validate import chat_body_error, completion_body_error
 
 USER = {"role": "user", "content": "hi"}
 

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from solvstack.retrieval.context import INSTRUCTIONS
+from solvstack.core.retrieval.context import INSTRUCTIONS
 from tests.reliability.conftest import Hardened
 from tests.support.search_servers import assert_inert, hit, parse_block
 

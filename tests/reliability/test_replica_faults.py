@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from solvstack.proxyproc import ProxyProcess
+from solvstack.ops.proxyproc import ProxyProcess
 from tests.reliability.conftest import scale
 from tests.reliability.load import Load, Outcome
 from tests.reliability.replica import Replica

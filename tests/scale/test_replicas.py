@@ -21,7 +21,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from solvstack.proxyproc import ProxyProcess
+from solvstack.ops.proxyproc import ProxyProcess
 from tests.scale.services import Nginx, RedisServer, missing_binaries
 from tests.support.backend import Behaviour, RecordingBackend
 from tests.support.proxy import MASTER_KEY, REPO, deployment, free_port, write_variant

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from solvstack.config import ConfigError, SharedCacheConfig, parse_solv
-from solvstack.proxyproc import MAX_WORKERS, default_workers, usable_cores, worker_env
-from solvstack.sharedcache import redis_link
+from solvstack.core.config import ConfigError, SharedCacheConfig, parse_solv
+from solvstack.ops.proxyproc import MAX_WORKERS, default_workers, usable_cores, worker_env
+from solvstack.proxy.sharedcache import redis_link
 
 
 def test_default_workers_is_one_per_core_capped(monkeypatch: pytest.MonkeyPatch):

@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import yaml
 
-from solvstack.proxyproc import ProxyProcess
+from solvstack.ops.proxyproc import ProxyProcess
 
 REPO = Path(__file__).resolve().parents[2]
 MASTER_KEY = "sk-solv-test-master-0d9f3a"

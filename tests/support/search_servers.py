@@ -235,7 +235,7 @@ BENCH_HITS = [hit(f"Result {i}: a realistic page title about the query", f"https
 
 def bench_results() -> list[Any]:
     """BENCH_HITS as the retrieval code's SearchResult (what LiteLLM makes of the server's answer)."""
-    from solvstack.retrieval.providers import SearchResult
+    from solvstack.core.retrieval.providers import SearchResult
 
     return [SearchResult(h["title"], h["url"], h["content"], h["date"]) for h in BENCH_HITS]
 

@@ -14,12 +14,12 @@ from typing import Any, NamedTuple
 
 import pytest
 
-from solvstack.classify.base import Classifier, Conversation
-from solvstack.classify.cascade import Fixed
-from solvstack.decide import Policy, Verdict, decide
-from solvstack.levels import Decision, Level
-from solvstack.messages import text_of
-from solvstack.overrides import parse_overrides
+from solvstack.core.classify.base import Classifier, Conversation
+from solvstack.core.decide import Policy, Verdict, decide
+from solvstack.core.levels import Decision, Level
+from solvstack.core.messages import text_of
+from solvstack.core.overrides import parse_overrides
+from solvstack.proxy.classify.cascade import Fixed
 from tests.support import client_bodies as cb
 
 HIGH, LOW, NO, RAG = Level.HIGH, Level.LOW, Level.NO, Level.RAG

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from solvstack.classify.base import Classifier, Conversation
-from solvstack.config import SolvConfig
-from solvstack.hook import ThinkingHook
-from solvstack.levels import Decision, Level
+from solvstack.core.classify.base import Classifier, Conversation
+from solvstack.core.config import SolvConfig
+from solvstack.core.levels import Decision, Level
+from solvstack.proxy.hook import ThinkingHook
 
 
 class Broken(Classifier):

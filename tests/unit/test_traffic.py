@@ -10,12 +10,12 @@ import json
 
 import pytest
 
-from solvstack.classify.base import Classifier, Conversation
-from solvstack.classify.cascade import Fixed
-from solvstack.classify.local import LocalClassifier
-from solvstack.decide import Policy, decide
-from solvstack.levels import Decision, Level
-from solvstack.traffic import read_request
+from solvstack.core.classify.base import Classifier, Conversation
+from solvstack.core.classify.local import LocalClassifier
+from solvstack.core.decide import Policy, decide
+from solvstack.core.levels import Decision, Level
+from solvstack.core.traffic import read_request
+from solvstack.proxy.classify.cascade import Fixed
 from tests.support import client_bodies as cb
 
 CLF = LocalClassifier()

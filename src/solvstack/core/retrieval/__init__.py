@@ -1,0 +1,1 @@
+"""Retrieval logic without LiteLLM: the query, the context block, sanitising, config."""

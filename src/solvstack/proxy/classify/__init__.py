@@ -1,0 +1,1 @@
+"""Classifiers that call through the running LiteLLM proxy (the judge, the cascade)."""

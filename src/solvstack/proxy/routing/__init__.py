@@ -1,0 +1,1 @@
+"""The LiteLLM ``async_filter_deployments`` callback and its builder."""
