@@ -1,6 +1,6 @@
 """Routing between two REAL vLLM CPU replicas: the solv filter against LiteLLM 1.106.2's own options.
 
-    .venv/bin/python bench/routing.py [--rounds 4] [--chats 16] [--agents 16] [--uniform 16] [--json out.json]
+    .venv/bin/python -m bench.routing [--rounds 4] [--chats 16] [--agents 16] [--uniform 16] [--json out.json]
 
 Two dummy-Llama replicas (real vLLM engine, scheduler and prefix cache; random weights), one core
 each, and one proxy per strategy stay up for the whole run; the strategies take turns in
@@ -57,7 +57,6 @@ import asyncio
 import json
 import random
 import re
-import sys
 import tempfile
 import time
 from collections import Counter
@@ -66,16 +65,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from tests.support.proxy import MASTER_KEY, free_port, repo_config, start_proxy, write_variant
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from tests.support.proxy import MASTER_KEY, free_port, repo_config, start_proxy, write_variant  # noqa: E402
-
-from bench.common import pct  # noqa: E402
-from solvstack.core.routing.metrics import parse_metrics  # noqa: E402
-from solvstack.ops.backends.catalog import get_model  # noqa: E402
-from solvstack.ops.backends.model import prepare_in_venv  # noqa: E402
-from solvstack.ops.backends.server import VllmServer, find_vllm_python  # noqa: E402
-from solvstack.ops.launcher import cpu_replicas  # noqa: E402
+from bench.common import pct
+from solvstack.core.routing.metrics import parse_metrics
+from solvstack.ops.backends.catalog import get_model
+from solvstack.ops.backends.model import prepare_in_venv
+from solvstack.ops.backends.server import VllmServer, find_vllm_python
+from solvstack.ops.launcher import cpu_replicas
 
 GROUP = "llama"
 LITELLM = ("shuffle", "least-busy", "session_affinity", "deployment_affinity")

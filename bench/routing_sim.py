@@ -1,6 +1,6 @@
 """Trace-driven simulator of N vLLM replicas behind each routing strategy, for 8-64 GPUs.
 
-    .venv/bin/python bench/routing_sim.py            # calibration + projections, ~45 s on 2 busy cores, pure Python
+    .venv/bin/python -m bench.routing_sim            # calibration + projections, ~45 s on 2 busy cores, pure Python
 
 What is modelled (one replica = one vLLM engine, continuous batching):
 
@@ -61,32 +61,22 @@ from __future__ import annotations
 
 import argparse
 import heapq
-import importlib.util
 import json
 import random
 import statistics
-import sys
 import time
 from collections import Counter, OrderedDict, deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
-from solvstack.core.routing.affinity import affinity_key  # noqa: E402
-from solvstack.core.routing.choice import Policy, ReplicaLoad, decide, overloaded  # noqa: E402
+from bench.routing import agent_steps  # the real benchmark's agent loops: the same tool outputs
+from solvstack.core.routing.affinity import affinity_key
+from solvstack.core.routing.choice import Policy, ReplicaLoad, decide, overloaded
 
 BLOCK = 16
 
 
-def _real_benchmark():  # bench/routing.py by path (a top-level ``routing`` package exists too)
-    spec = importlib.util.spec_from_file_location("solv_bench_routing", Path(__file__).with_name("routing.py"))
-    module = sys.modules[spec.name] = importlib.util.module_from_spec(spec)  # type: ignore[arg-type,union-attr]
-    spec.loader.exec_module(module)  # type: ignore[union-attr]
-    return module
-
-
-agent_steps = _real_benchmark().agent_steps  # the real benchmark's agent loops: the same tool outputs
 STRATEGIES = ("shuffle", "least-busy", "session_affinity", "deployment_affinity", "solv", "oracle")
 LITELLM = ("shuffle", "least-busy", "session_affinity", "deployment_affinity")
 LOADS = ("chat", "agent", "uniform")

@@ -3,15 +3,12 @@ decision inside. Seconds, no servers: the simulator itself is the subject here."
 
 from __future__ import annotations
 
-import sys
 from dataclasses import replace
 
 import pytest
+from bench import routing_sim as sim
 
 from tests.support.proxy import REPO
-
-sys.path.insert(0, str(REPO / "bench"))
-import routing_sim as sim  # noqa: E402
 
 COSTS, SHAPE = sim.Costs(), sim.Shape()
 
