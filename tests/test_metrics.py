@@ -16,7 +16,7 @@ from prometheus_client import CollectorRegistry
 from prometheus_client.parser import text_string_to_metric_families
 
 from solvstack.proxy.metrics import SolvMetrics
-from solvstack.proxy.requestdata import Decision, decision_of, deployment_of
+from solvstack.proxy.requestdata import DecisionRecord, decision_of, deployment_of
 from tests.support.backend import RecordingBackend
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
@@ -115,8 +115,8 @@ def test_failed_requests_counted_by_status(client, rec):
 
 def test_bad_hook_fields_become_bounded_labels():
     m = SolvMetrics(CollectorRegistry())
-    m.record_decision(Decision(level="HIGH", source="local", kind="chat", thinking="HIGH", confidence=0.9, ms=-1.0,
-                               search={"search": 'x"}\n' * 40}))
+    m.record_decision(DecisionRecord(level="HIGH", source="local", kind="chat", thinking="HIGH", confidence=0.9,
+                                     ms=-1.0, search={"search": 'x"}\n' * 40}))
     sample = next(s for s in m.decisions.collect()[0].samples if s.name == "solv_decisions_total")
     assert len(sample.labels["search"]) <= 64 and "\n" not in sample.labels["search"]
     assert m.classifier_latency.collect()[0].samples[0].value >= 0  # a bad time counts as 0, never raises

@@ -33,7 +33,7 @@ from solvstack.proxy import metrics
 from solvstack.proxy.budgets import apply_thinking, drop_unhonoured_budget
 from solvstack.proxy.requestdata import (
     CLIENT,
-    Decision,
+    DecisionRecord,
     decision_of,
     drop_client_decision,
     model_info_of,
@@ -97,10 +97,11 @@ class ThinkingHook(CustomLogger):
         escalated_from = None
         if (group := self.cfg.escalate.get(verdict.level)) and data.get("model") != group:
             escalated_from, data = str(data.get("model")), {**data, "model": group}
-        decision = Decision(level=verdict.level.value, source=verdict.source, kind=verdict.task or verdict.kind,
-                            thinking=verdict.thinking.value if verdict.thinking else CLIENT,
-                            confidence=verdict.confidence, ms=verdict.ms, search=search,
-                            escalated_from=escalated_from)
+        decision = DecisionRecord(level=verdict.level.value, source=verdict.source,
+                                  kind=verdict.task or verdict.kind,
+                                  thinking=verdict.thinking.value if verdict.thinking else CLIENT,
+                                  confidence=verdict.confidence, ms=verdict.ms, search=search,
+                                  escalated_from=escalated_from)
         put_decision(data, decision)
         if log.isEnabledFor(logging.INFO):
             log.info("solv decision %s", decision.log_line())

@@ -28,7 +28,8 @@ Two feeders: :func:`record_decision` (called by the hook where it logs its decis
 deployment LiteLLM actually used, fallbacks included. In a test, give it a registry of its own::
 
     m = SolvMetrics(CollectorRegistry())
-    m.record_decision(Decision(level="HIGH", source="local", kind="chat", thinking="HIGH", confidence=0.9, ms=0.8))
+    m.record_decision(DecisionRecord(level="HIGH", source="local", kind="chat", thinking="HIGH",
+                                     confidence=0.9, ms=0.8))
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 
 from litellm.integrations.custom_logger import CustomLogger
 
-from solvstack.proxy.requestdata import Decision, decision_of, deployment_of
+from solvstack.proxy.requestdata import DecisionRecord, decision_of, deployment_of
 
 if TYPE_CHECKING:
     from prometheus_client import CollectorRegistry
@@ -98,7 +99,7 @@ class SolvMetrics:
         self.fallbacks = Counter("solv_fallbacks", "LiteLLM fallbacks away from a model group",
                                  ["from_group", "outcome"], registry=reg)
 
-    def record_decision(self, d: Decision) -> None:
+    def record_decision(self, d: DecisionRecord) -> None:
         """Count one decision of the hook."""
         source = _label(d.source)
         self.decisions.labels(level=_label(d.level), source=source, thinking=_label(d.thinking),
@@ -160,7 +161,7 @@ def shared_metrics() -> SolvMetrics:
     return SolvMetrics()
 
 
-def record_decision(decision: Decision) -> None:
+def record_decision(decision: DecisionRecord) -> None:
     """Called by the hook with its decision; metrics never fail a request."""
     try:
         shared_metrics().record_decision(decision)

@@ -6,9 +6,9 @@ logging worker's ``model_call_details`` (``litellm_params.metadata``, ``standard
 Every reader of those dicts goes through here, so a LiteLLM upgrade that moves a key is fixed once.
 
 solv's own decision travels with the request as ``metadata["solv"]``, a flat dict of strings (LiteLLM
-copies and serialises metadata); :class:`Decision` is its typed form.
+copies and serialises metadata); :class:`DecisionRecord` is its typed form.
 
->>> d = Decision(level="LOW", source="local", kind="chat", thinking="LOW", confidence=0.81, ms=0.4)
+>>> d = DecisionRecord(level="LOW", source="local", kind="chat", thinking="LOW", confidence=0.81, ms=0.4)
 >>> data = {"metadata": {}}
 >>> put_decision(data, d)
 >>> decision_of(data).headers()["x-solv-level"]
@@ -24,11 +24,11 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 META_KEY = "solv"
-CLIENT = "client"  # Decision.thinking when the client's own thinking parameters stand
+CLIENT = "client"  # DecisionRecord.thinking when the client's own thinking parameters stand
 
 
 @dataclass(frozen=True)
-class Decision:
+class DecisionRecord:
     """What solv decided for one request; it becomes the ``x-solv-*`` headers, the log line and metrics."""
 
     level: str
@@ -58,7 +58,7 @@ class Decision:
         return " ".join(f"{k}={v}" for k, v in self.fields().items())
 
     @classmethod
-    def from_fields(cls, f: Mapping[str, Any]) -> Decision:
+    def from_fields(cls, f: Mapping[str, Any]) -> DecisionRecord:
         search = {k: str(v) for k, v in f.items() if str(k).startswith("search")}
         return cls(level=str(f.get("level")), source=str(f.get("source")), kind=str(f.get("kind")),
                    thinking=str(f.get("thinking")), confidence=_float(f.get("confidence")), ms=_float(f.get("ms")),
@@ -66,7 +66,7 @@ class Decision:
                    escalated_from=None if f.get("escalated_from") is None else str(f["escalated_from"]),
                    family=None if f.get("family") is None else str(f["family"]))
 
-    def with_family(self, family: str) -> Decision:
+    def with_family(self, family: str) -> DecisionRecord:
         return replace(self, family=family)
 
 
@@ -88,7 +88,7 @@ def metadata_of(kwargs: Mapping[str, Any]) -> Mapping[str, Any]:
     return {}
 
 
-def decision_of(kwargs: Any) -> Decision | None:
+def decision_of(kwargs: Any) -> DecisionRecord | None:
     """solv's decision for this request, or None (not a chat request, or solv is off)."""
     if not isinstance(kwargs, Mapping):
         return None
@@ -96,11 +96,11 @@ def decision_of(kwargs: Any) -> Decision | None:
     for holder in (kwargs.get("metadata"), kwargs.get("litellm_metadata"),
                    params.get("metadata") if isinstance(params, Mapping) else None):
         if isinstance(holder, Mapping) and isinstance(holder.get(META_KEY), Mapping):
-            return Decision.from_fields(holder[META_KEY])
+            return DecisionRecord.from_fields(holder[META_KEY])
     return None
 
 
-def put_decision(data: dict[str, Any], decision: Decision) -> None:
+def put_decision(data: dict[str, Any], decision: DecisionRecord) -> None:
     """Attach ``decision`` to the request (every later hook and the logging worker see it)."""
     metadata = data.get("metadata")
     if not isinstance(metadata, dict):
@@ -108,7 +108,7 @@ def put_decision(data: dict[str, Any], decision: Decision) -> None:
     metadata[META_KEY] = decision.fields()
 
 
-def update_decision(kwargs: Mapping[str, Any], decision: Decision) -> None:
+def update_decision(kwargs: Mapping[str, Any], decision: DecisionRecord) -> None:
     """Replace the decision where the deployment hook found it (the proxy's response headers read it there)."""
     for holder in (kwargs.get("metadata"), kwargs.get("litellm_metadata")):
         if isinstance(holder, dict) and isinstance(holder.get(META_KEY), dict):
