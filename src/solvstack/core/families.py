@@ -76,9 +76,6 @@ BUILTIN_BUDGETS: dict[str, dict[Level, int | None]] = {
     # R1 cannot switch thinking off; a budget is the only knob: short for LOW, none for NO.
     "always-on": {Level.LOW: 1024, Level.NO: 0},
 }
-# Families whose switch is a chat-template variable, and so have no budget mechanism of their own.
-# Only these (and custom families) take a budget, and only on vLLM (``hosted_vllm/`` deployments).
-BUDGET_FAMILIES = frozenset({"qwen3", "deepseek-v3.1", "always-on"})
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,9 @@
-"""The four thinking levels and the decision the hook acts on.
+"""The four thinking levels, and a classifier's answer (the level, who decided, how sure).
 
->>> Decision(Level.HIGH, source="override").header_value()
-'HIGH'
+>>> Level.parse("high")
+<Level.HIGH: 'HIGH'>
+>>> Decision(Level.NO, source="override").confidence
+1.0
 """
 
 from __future__ import annotations
@@ -37,7 +39,7 @@ class Level(enum.StrEnum):
 
 @dataclass(frozen=True)
 class Decision:
-    """What the hook decided for one request, and why.
+    """A level and who chose it (the whole request's decision is ``proxy.requestdata.DecisionRecord``).
 
     ``source`` says who decided: ``override`` (a /think command), ``client`` (the client sent its own
     reasoning parameter), ``local`` / ``llm`` (a classifier), ``cache``, or ``default`` (classification
@@ -48,6 +50,3 @@ class Decision:
     source: str
     confidence: float = 1.0
     ms: float = 0.0
-
-    def header_value(self) -> str:
-        return self.level.value

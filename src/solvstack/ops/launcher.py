@@ -35,10 +35,10 @@ class LaunchError(EmbeddedError):
 
 @dataclass(frozen=True)
 class Planned:
-    """One server to start: its declaration, the GPU UUIDs it gets, and the spec for VllmServer."""
+    """One server to start: its declaration and the spec for VllmServer (its GPUs pinned by UUID in
+    ``spec.env["CUDA_VISIBLE_DEVICES"]``)."""
 
     deployment: Deployment
-    gpu_uuids: tuple[str, ...]
     spec: BackendSpec
 
 
@@ -73,7 +73,7 @@ def plan_launch(deployments: list[Deployment], gpus: list[Gpu] | None, *, no_gpu
     notes += [f"vllm/{d.name}.yaml: no tool-call parser for family {d.thinking!r}, so `tools` requests get 400 "
               f"from it; set tool_call_parser: (hermes, llama3_json, mistral, ...; docs/thinking.md)"
               for d in wanted if "--tool-call-parser" not in d.server_flags and d.tool_call_parser != "none"]
-    return LaunchPlan([Planned(d, resolved[d.name], gpu_spec(d, resolved[d.name])) for d in wanted], notes)
+    return LaunchPlan([Planned(d, gpu_spec(d, resolved[d.name])) for d in wanted], notes)
 
 
 def resolve_gpus(d: Deployment, gpus: list[Gpu]) -> tuple[str, ...]:
