@@ -134,6 +134,37 @@ def request_headers(data: Mapping[str, Any]) -> dict[str, str]:
     return {}
 
 
+def client_headers(kwargs: Mapping[str, Any]) -> dict[str, Any]:
+    """All the client's request headers LiteLLM recorded (credentials redacted), names lower-cased."""
+    found: dict[str, Any] = {}
+    server = kwargs.get("proxy_server_request")
+    for holder in (*(m.get("headers") for m in _metadatas(kwargs)),
+                   server.get("headers") if isinstance(server, Mapping) else None):
+        if isinstance(holder, Mapping):
+            for k, v in holder.items():
+                found.setdefault(str(k).lower(), v)
+    return found
+
+
+SESSION_ID_GENERATED = "litellm_session_id_generated"  # litellm.constants.SESSION_ID_GENERATED_METADATA_KEY
+
+
+def litellm_session_id(kwargs: Mapping[str, Any]) -> str | None:
+    """LiteLLM's session id (the body's ``litellm_session_id`` or ``metadata.session_id``, which LiteLLM also
+    fills from ``x-litellm-session-id`` and similar headers); None when LiteLLM generated it itself."""
+    metadatas = _metadatas(kwargs)
+    if any(m.get(SESSION_ID_GENERATED) for m in metadatas):
+        return None
+    for value in (kwargs.get("litellm_session_id"), *(m.get("session_id") for m in metadatas)):
+        if isinstance(value, (str, int)) and str(value).strip():
+            return str(value).strip()
+    return None
+
+
+def _metadatas(kwargs: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    return [m for m in (kwargs.get("metadata"), kwargs.get("litellm_metadata")) if isinstance(m, Mapping)]
+
+
 def call_id_of(data: Any) -> str | None:
     """LiteLLM's id of one request (the same in every hook and event of it)."""
     call_id = data.get("litellm_call_id") if isinstance(data, Mapping) else None
@@ -149,6 +180,30 @@ def model_info_of(kwargs: Mapping[str, Any]) -> Mapping[str, Any]:
         if isinstance(holder, Mapping) and holder:
             return holder
     return {}
+
+
+def tried_replicas(kwargs: Mapping[str, Any]) -> frozenset[str]:
+    """Deployment ids that already failed this request: LiteLLM's retry breadcrumbs (``previous_models``)."""
+    previous = metadata_of(kwargs).get("previous_models")
+    if not isinstance(previous, (list, tuple)):
+        return frozenset()
+    return frozenset(str(p["deployment_id"]) for p in previous if isinstance(p, Mapping) and p.get("deployment_id"))
+
+
+def group_size(kwargs: Mapping[str, Any]) -> int:
+    """Deployments configured for the request's group (LiteLLM's ``model_group_size``), cooled-down ones too."""
+    size = metadata_of(kwargs).get("model_group_size")
+    return size if isinstance(size, int) else 1
+
+
+def replica_of(kwargs: Mapping[str, Any]) -> str | None:
+    """The deployment id (``model_info.id``) a logged call went to."""
+    params = kwargs.get("litellm_params") or {}
+    for holder in (params.get("model_info"), (params.get("metadata") or {}).get("model_info"),
+                   (kwargs.get("metadata") or {}).get("model_info")):
+        if isinstance(holder, Mapping) and holder.get("id"):
+            return str(holder["id"])
+    return None
 
 
 def deployment_of(kwargs: Mapping[str, Any]) -> dict[str, Any]:

@@ -19,7 +19,7 @@ prefix), while different conversations spread.
 ...                         {"role": "user", "content": "more"}])
 >>> k1 == k2
 True
->>> session_of({"metadata": {"headers": {"X-Session-Id": "s-1"}}})
+>>> session_of({"x-session-id": "s-1"}, "trace-9")
 ('x-session-id', 's-1')
 """
 
@@ -32,41 +32,21 @@ from typing import Any
 
 PREFIX_ROLES = frozenset({"system", "developer"})
 SESSION_HEADERS = ("x-openwebui-chat-id", "x-session-id")  # in order of precedence
-LITELLM_GENERATED = "litellm_session_id_generated"  # litellm.constants.SESSION_ID_GENERATED_METADATA_KEY
 
 
-def session_of(request_kwargs: Mapping[str, Any] | None) -> tuple[str, str] | None:
-    """(where it came from, the id) of the client's own conversation id, or None."""
-    if not request_kwargs:
-        return None
-    headers = _headers(request_kwargs)
+def session_of(headers: Mapping[str, Any], litellm_session_id: str | None = None) -> tuple[str, str] | None:
+    """(where it came from, the id) of the client's own conversation id, or None.
+
+    ``headers``: the client's request headers, lower-cased; ``litellm_session_id``: LiteLLM's session
+    id when the client set it (not one LiteLLM generated). ``proxy.requestdata`` reads both.
+    """
     for name in SESSION_HEADERS:
         value = headers.get(name)
         if isinstance(value, str) and value.strip():
             return name, value.strip()
-    metadatas = [m for m in (request_kwargs.get("metadata"), request_kwargs.get("litellm_metadata"))
-                 if isinstance(m, Mapping)]
-    if any(m.get(LITELLM_GENERATED) for m in metadatas):
-        return None
-    for value in (request_kwargs.get("litellm_session_id"), *(m.get("session_id") for m in metadatas)):
-        if isinstance(value, (str, int)) and str(value).strip():
-            return "litellm_session_id", str(value).strip()
+    if litellm_session_id:
+        return "litellm_session_id", litellm_session_id
     return None
-
-
-def _headers(request_kwargs: Mapping[str, Any]) -> dict[str, str]:
-    """The client's request headers as the proxy recorded them (credentials redacted), lower-cased."""
-    found: dict[str, str] = {}
-    server = request_kwargs.get("proxy_server_request")
-    holders = [m.get("headers") for m in (request_kwargs.get("metadata"), request_kwargs.get("litellm_metadata"))
-               if isinstance(m, Mapping)]
-    if isinstance(server, Mapping):
-        holders.append(server.get("headers"))
-    for holder in holders:
-        if isinstance(holder, Mapping):
-            for k, v in holder.items():
-                found.setdefault(str(k).lower(), v)
-    return found
 
 
 def affinity_key(model_group: str, messages: Sequence[Any] | None,

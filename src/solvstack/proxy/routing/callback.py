@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import AsyncGenerator, Callable, Mapping
+from collections.abc import AsyncGenerator, Callable
 from typing import Any
 
 from litellm.integrations.custom_logger import CustomLogger
@@ -30,6 +30,13 @@ from solvstack.core.routing.choice import ReplicaLoad, decide, deployment_id
 from solvstack.core.routing.config import RoutingConfig
 from solvstack.core.routing.inflight import InFlight
 from solvstack.core.routing.metrics import MetricsScraper, metrics_url
+from solvstack.proxy.requestdata import (
+    client_headers,
+    group_size,
+    litellm_session_id,
+    replica_of,
+    tried_replicas,
+)
 
 log = logging.getLogger("solv.routing")
 
@@ -62,9 +69,9 @@ class RoutingFilter(CustomLogger):
             return healthy_deployments
         self._watch(healthy_deployments)
         kwargs = request_kwargs or {}
-        tried = _failed_this_request(kwargs)
+        tried = tried_replicas(kwargs)
         loads = {deployment_id(d): self._load(deployment_id(d), tried) for d in healthy_deployments}
-        session = session_of(kwargs) if self.cfg.affinity else None
+        session = session_of(client_headers(kwargs), litellm_session_id(kwargs)) if self.cfg.affinity else None
         key = affinity_key(model, messages, session) if self.cfg.affinity else None
         # a named conversation is kept together from its first request; an anonymous first request
         # (nothing cached yet, maybe a one-off) may spill sooner
@@ -75,7 +82,7 @@ class RoutingFilter(CustomLogger):
         call_id = str(kwargs.get("litellm_call_id") or "")
         if call_id:
             self.inflight.begin(call_id, chosen)
-        if choice.reason == "only" and not tried and _group_size(kwargs) <= 1:
+        if choice.reason == "only" and not tried and group_size(kwargs) <= 1:
             return [choice.deployment]  # a one-replica group: counted, but no header and no log line
         if call_id:
             self._remember(call_id, reason)
@@ -141,10 +148,10 @@ class RoutingFilter(CustomLogger):
     async def async_log_success_event(self, kwargs: dict, response_obj: Any, start_time: Any, end_time: Any) -> None:
         call_id = kwargs.get("litellm_call_id")
         if call_id:
-            self.inflight.end(str(call_id), _replica_of(kwargs))
+            self.inflight.end(str(call_id), replica_of(kwargs))
 
     async def async_log_failure_event(self, kwargs: dict, response_obj: Any, start_time: Any, end_time: Any) -> None:
-        replica = _replica_of(kwargs)
+        replica = replica_of(kwargs)
         call_id = kwargs.get("litellm_call_id")
         if call_id:
             self.inflight.end(str(call_id), replica)
@@ -165,32 +172,6 @@ class RoutingFilter(CustomLogger):
             return None
         served = str((litellm_call_info or {}).get("model_id") or self.inflight.replica_of(call_id) or "")
         return {"x-solv-replica": self._names.get(served, served), "x-solv-route": reason}
-
-
-def _failed_this_request(kwargs: Mapping[str, Any]) -> frozenset[str]:
-    """Replicas that already failed this request: LiteLLM's retry breadcrumbs (``previous_models``)."""
-    metadata = kwargs.get("metadata") or kwargs.get("litellm_metadata") or {}
-    previous = metadata.get("previous_models") if isinstance(metadata, Mapping) else None
-    if not isinstance(previous, (list, tuple)):
-        return frozenset()
-    return frozenset(str(p["deployment_id"]) for p in previous if isinstance(p, Mapping) and p.get("deployment_id"))
-
-
-def _group_size(kwargs: Mapping[str, Any]) -> int:
-    """Deployments configured for the group (LiteLLM's ``model_group_size``), cooled-down ones included."""
-    metadata = kwargs.get("metadata") or kwargs.get("litellm_metadata") or {}
-    size = metadata.get("model_group_size") if isinstance(metadata, Mapping) else None
-    return size if isinstance(size, int) else 1
-
-
-def _replica_of(kwargs: Mapping[str, Any]) -> str | None:
-    """The deployment id a logged call went to."""
-    params = kwargs.get("litellm_params") or {}
-    for holder in (params.get("model_info"), (params.get("metadata") or {}).get("model_info"),
-                   (kwargs.get("metadata") or {}).get("model_info")):
-        if isinstance(holder, Mapping) and holder.get("id"):
-            return str(holder["id"])
-    return None
 
 
 def _replica_fault(exc: object) -> bool:
