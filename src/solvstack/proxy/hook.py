@@ -34,11 +34,11 @@ from solvstack.proxy.budgets import apply_thinking, drop_unhonoured_budget
 from solvstack.proxy.requestdata import (
     CLIENT,
     DecisionRecord,
+    client_headers,
     decision_of,
     drop_client_decision,
     model_info_of,
     put_decision,
-    request_headers,
     update_decision,
 )
 from solvstack.proxy.streams import guard_stream
@@ -88,7 +88,7 @@ class ThinkingHook(CustomLogger):
             return error  # LiteLLM answers 400 with it
         if not self.cfg.enabled or last_user_index(data.get("messages")) is None:
             return data  # nothing to decide; LiteLLM validates the body itself
-        data, verdict = await decide(data, request_headers(data), self.classifier, self.policy)
+        data, verdict = await decide(data, client_headers(data), self.classifier, self.policy)
         search: dict[str, str] = {"search": "off"}
         if verdict.overridden:
             data = strip_client_thinking(data)

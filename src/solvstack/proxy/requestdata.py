@@ -78,24 +78,26 @@ def _float(value: object) -> float:
 
 
 # -- metadata --------------------------------------------------------------------------------------
+def _metadata_holders(kwargs: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """Where LiteLLM keeps the request's metadata: the proxy's ``metadata``, the router's
+    ``litellm_metadata``, the logging worker's ``litellm_params.metadata``, in that order."""
+    params = kwargs.get("litellm_params")
+    holders = (kwargs.get("metadata"), kwargs.get("litellm_metadata"),
+               params.get("metadata") if isinstance(params, Mapping) else None)
+    return [h for h in holders if isinstance(h, Mapping)]
+
+
 def metadata_of(kwargs: Mapping[str, Any]) -> Mapping[str, Any]:
     """The request's metadata in any of LiteLLM's shapes (empty if none)."""
-    params = kwargs.get("litellm_params")
-    for holder in (kwargs.get("metadata"), kwargs.get("litellm_metadata"),
-                   params.get("metadata") if isinstance(params, Mapping) else None):
-        if isinstance(holder, Mapping) and holder:
-            return holder
-    return {}
+    return next((h for h in _metadata_holders(kwargs) if h), {})
 
 
 def decision_of(kwargs: Any) -> DecisionRecord | None:
     """solv's decision for this request, or None (not a chat request, or solv is off)."""
     if not isinstance(kwargs, Mapping):
         return None
-    params = kwargs.get("litellm_params")
-    for holder in (kwargs.get("metadata"), kwargs.get("litellm_metadata"),
-                   params.get("metadata") if isinstance(params, Mapping) else None):
-        if isinstance(holder, Mapping) and isinstance(holder.get(META_KEY), Mapping):
+    for holder in _metadata_holders(kwargs):
+        if isinstance(holder.get(META_KEY), Mapping):
             return DecisionRecord.from_fields(holder[META_KEY])
     return None
 
@@ -125,15 +127,6 @@ def drop_client_decision(data: Mapping[str, Any]) -> None:
 
 
 # -- the client's request --------------------------------------------------------------------------
-def request_headers(data: Mapping[str, Any]) -> dict[str, str]:
-    """The client's HTTP headers, as LiteLLM's proxy recorded them on the request."""
-    for holder in (data.get("proxy_server_request"), data.get("metadata"), data.get("litellm_metadata")):
-        headers = holder.get("headers") if isinstance(holder, Mapping) else None
-        if isinstance(headers, dict):
-            return headers
-    return {}
-
-
 def client_headers(kwargs: Mapping[str, Any]) -> dict[str, Any]:
     """All the client's request headers LiteLLM recorded (credentials redacted), names lower-cased."""
     found: dict[str, Any] = {}
