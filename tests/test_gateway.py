@@ -27,11 +27,14 @@ DEPLOYMENTS = [{"model_name": "g", "model_info": {"id": f"r{i}"},
 
 
 @pytest.fixture
-async def solv() -> AsyncIterator[Solv]:
-    registry = CollectorRegistry()
+def registry() -> CollectorRegistry:
+    return CollectorRegistry()
+
+
+@pytest.fixture
+async def solv(registry: CollectorRegistry) -> AsyncIterator[Solv]:
     gateway = Solv(build_hook(REPO / "litellm_config.yaml"), RoutingFilter(RoutingConfig(), MetricsScraper()),
                    ReplicaLogger(SolvMetrics(registry)))
-    gateway.registry = registry  # type: ignore[attr-defined]
     yield gateway
     await gateway.routing.scraper.stop()
 
@@ -81,16 +84,15 @@ async def test_no_headers_when_neither_part_decided(solv: Solv) -> None:
     assert await solv.async_post_call_response_headers_hook({"litellm_call_id": "other"}, None, None) is None
 
 
-async def test_an_unknown_key_is_counted_as_failed_and_answered_401_with_the_fix(solv: Solv) -> None:
+async def test_an_unknown_key_is_counted_as_failed_and_answered_401_with_the_fix(
+        solv: Solv, registry: CollectorRegistry) -> None:
     error = SimpleNamespace(type=NO_DB_TYPE, status_code=400)
     out = await solv.async_post_call_failure_hook({}, error, None)  # type: ignore[arg-type]
     assert isinstance(out, HTTPException) and out.status_code == 401 and "LITELLM_MASTER_KEY" in str(out.detail)
-    registry = solv.registry  # type: ignore[attr-defined]
     assert registry.get_sample_value("solv_failed_requests_total", {"status": "400"}) == 1
 
 
-async def test_other_failures_are_counted_and_left_alone(solv: Solv) -> None:
+async def test_other_failures_are_counted_and_left_alone(solv: Solv, registry: CollectorRegistry) -> None:
     out = await solv.async_post_call_failure_hook({}, RuntimeError("upstream down"), None)
     assert out is None
-    registry = solv.registry  # type: ignore[attr-defined]
     assert registry.get_sample_value("solv_failed_requests_total", {"status": "500"}) == 1
