@@ -99,3 +99,24 @@ def test_shared_cores_slow_a_replica_only_while_the_others_are_busy():
     assert max(runs[("least-busy", "shared")].engine) == pytest.approx(1.5 * max(runs[("least-busy", "own")].engine))
     # both on one replica, the other idle: no slowdown
     assert runs[("deployment_affinity", "shared")].engine == pytest.approx(runs[("deployment_affinity", "own")].engine)
+
+
+def test_a_replicas_load_is_its_work_in_engine_steps():
+    """max_load_over_mean counts what the load axis counts (work), per replica: one API key puts all
+    work on one of 4 replicas (4.0), and the queue measure is kept beside it."""
+    out = sim.simulate("deployment_affinity", "uniform", 4, COSTS, SHAPE, seed=2, closed=(4, 2))
+    assert sorted(x > 0 for x in out.load) == [False, False, False, True]
+    assert out.max_over_mean == pytest.approx(4.0)
+    assert out.queue_max_over_mean == pytest.approx(4.0)
+    one = sim.simulate("shuffle", "uniform", 1, COSTS, SHAPE, seed=1, closed=(1, 1))
+    assert one.load[0] > one.engine[0]  # busy from receiving it past its first token
+
+
+def test_the_oracle_spreads_new_chats_instead_of_piling_them_on_the_first_replica():
+    """Sessions far apart find every queue empty and nothing of their own prompt cached: ties go to
+    the emptier cache, then at random, so the oracle stays an upper bound on hit rate."""
+    rate, _ = sim.capacity_rate(COSTS, SHAPE, "chat", 8, 0.1)
+    runs = {s: sim.simulate(s, "chat", 8, replace(COSTS, cache_blocks=256), SHAPE, seed=4, rate=rate,
+                            n_sessions=40, think_s=1.0) for s in ("oracle", "solv")}
+    assert sum(1 for n in runs["oracle"].served if n) >= 6
+    assert runs["oracle"].hit_rate >= 0.95 * runs["solv"].hit_rate
