@@ -67,8 +67,10 @@ class RoutingFilter(CustomLogger):
                                        request_kwargs: dict | None = None, parent_otel_span: Any = None) -> list:
         if not self._routes(model, healthy_deployments):
             return healthy_deployments
-        self._watch(healthy_deployments)
         kwargs = request_kwargs or {}
+        if len(healthy_deployments) == 1 and group_size(kwargs) <= 1:
+            return self._only(healthy_deployments, kwargs)  # nothing to choose between: no key, no metrics
+        self._watch(healthy_deployments)
         tried = tried_replicas(kwargs)
         loads = {deployment_id(d): self._load(deployment_id(d), tried) for d in healthy_deployments}
         session = session_of(client_headers(kwargs), litellm_session_id(kwargs)) if self.cfg.affinity else None
@@ -82,14 +84,19 @@ class RoutingFilter(CustomLogger):
         call_id = str(kwargs.get("litellm_call_id") or "")
         if call_id:
             self.inflight.begin(call_id, chosen)
-        if choice.reason == "only" and not tried and group_size(kwargs) <= 1:
-            return [choice.deployment]  # a one-replica group: counted, but no header and no log line
         if call_id:
             self._remember(call_id, reason)
         log.info("solv route group=%s replica=%s reason=%s key=%s:%s load=%s", model, self._names[chosen], reason,
                  session[0] if session else "prefix", key or "-",
                  " ".join(f"{self._names[i]}:{_fmt(v)}" for i, v in loads.items()))
         return [choice.deployment]
+
+    def _only(self, deployments: list, kwargs: dict) -> list:
+        """A one-replica group: counted in flight, but no affinity key, no scrape, no header, no log line."""
+        call_id = kwargs.get("litellm_call_id")
+        if call_id:
+            self.inflight.begin(str(call_id), deployment_id(deployments[0]))
+        return deployments
 
     def _routes(self, model: str, deployments: list) -> bool:
         if not self.cfg.enabled or not deployments or not isinstance(deployments, list):
