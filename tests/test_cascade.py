@@ -62,12 +62,21 @@ async def test_judge_failure_falls_back_to_local(judge):
 
 async def test_cache_answers_repeat_without_classifying():
     local = Counting(Fixed(Level.HIGH, 0.9))
-    c = Cascade(local, None)
+    c = Cascade(local, Fixed(Level.NO), threshold=0.5)  # sure enough: the judge is never asked
     first = await c.classify(Conversation("same", ("earlier",)))
     second = await c.classify(Conversation("same", ("earlier",)))
     other = await c.classify(Conversation("same", ("different earlier",)))
     assert (first.source, second.source, other.source) == ("fixed", "cache", "fixed")
     assert second.level is Level.HIGH and local.calls == 2
+
+
+async def test_local_only_is_not_cached():
+    """Without a judge there is nothing to spare: the local classifier runs every time."""
+    local = Counting(Fixed(Level.HIGH, 0.9))
+    c = Cascade(local, None)
+    first = await c.classify(Conversation("same"))
+    second = await c.classify(Conversation("same"))
+    assert (first.source, second.source, local.calls) == ("fixed", "fixed", 2)
 
 
 async def test_cache_disabled():

@@ -47,9 +47,9 @@ class Cascade(Classifier):
     """Local classifier first; the judge only if local confidence is below ``threshold``.
 
     With ``threshold=1.0`` the judge decides every request (``kind: llm``); with ``judge=None`` only
-    the local classifier runs (``kind: local``). Decisions are cached by conversation text; with a
-    judge and ``shared`` settings naming a Redis, in Redis, so every proxy replica reuses the judge's
-    decision (:mod:`solvstack.proxy.sharedcache`).
+    the local classifier runs (``kind: local``), uncached. With a judge, decisions are cached by
+    conversation text; with ``shared`` settings naming a Redis, in Redis, so every proxy replica reuses
+    the judge's decision (:mod:`solvstack.proxy.sharedcache`).
     """
 
     name = "cascade"
@@ -57,8 +57,10 @@ class Cascade(Classifier):
     def __init__(self, local: Classifier, judge: Classifier | None, threshold: float = 0.55,
                  cache_ttl_s: float = 300, cache_size: int = 4096, shared: SharedCacheConfig | None = None) -> None:
         self.local, self.judge, self.threshold = local, judge, threshold
+        # The cache spares the judge; the local classifier alone is cheaper than a cache lookup.
         redis = redis_link(shared) if judge is not None and shared is not None else None
-        self._cache = SharedCache("judge", cache_ttl_s, cache_size, redis) if cache_size and cache_ttl_s else None
+        self._cache = SharedCache("judge", cache_ttl_s, cache_size, redis) \
+            if judge is not None and cache_size and cache_ttl_s else None
 
     async def classify(self, conv: Conversation) -> Decision:
         key = cache_key(conv) if self._cache else ""
