@@ -152,7 +152,7 @@ def series_labels(name: str) -> set[str]:
     base = re.sub(r"_(bucket|count|sum|total)$", "", name)
     if base.startswith("solv_"):
         m = SolvMetrics(CollectorRegistry())
-        metric = {mt.describe()[0].name: mt for mt in vars(m).values()}[base]
+        metric = {mt.describe()[0].name: mt for mt in vars(m).values() if hasattr(mt, "describe")}[base]
         return set(metric._labelnames) | {"le"}
     from litellm.types.integrations.prometheus import PrometheusMetricLabels
 

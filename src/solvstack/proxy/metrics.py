@@ -55,6 +55,7 @@ CLASSIFIER_SOURCES = frozenset({"local", "llm", "cache", "default"})
 REQUEST_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0)
 LATENCY_BUCKETS = (0.0002, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0)
 _LABEL_SAFE = re.compile(r"[^A-Za-z0-9_.:/@-]")
+_CHILDREN_MAX = 4096  # label sets remembered per process; past that the lookup starts again
 
 
 def _label(value: object, limit: int = 64) -> str:
@@ -98,39 +99,52 @@ class SolvMetrics:
                                        ["status"], registry=reg)
         self.fallbacks = Counter("solv_fallbacks", "LiteLLM fallbacks away from a model group",
                                  ["from_group", "outcome"], registry=reg)
+        self._children: dict[tuple[int, tuple[object, ...]], Any] = {}
+
+    def child(self, metric: Any, *values: object, limit: int = 64) -> Any:
+        """``metric.labels(...)`` for these raw values, cleaned by :func:`_label` and looked up once.
+
+        prometheus_client's ``labels()`` validates and locks on every call; the label sets here are few
+        (levels, sources, model groups, replicas), so each request reuses the child it got the first time.
+        """
+        key = (id(metric), values)
+        try:
+            return self._children[key]
+        except KeyError:
+            pass
+        except TypeError:  # an unhashable value: look it up without the cache
+            return metric.labels(*(_label(v, limit) for v in values))
+        if len(self._children) >= _CHILDREN_MAX:
+            self._children.clear()
+        found = self._children[key] = metric.labels(*(_label(v, limit) for v in values))
+        return found
 
     def record_decision(self, d: DecisionRecord) -> None:
         """Count one decision of the hook."""
-        source = _label(d.source)
-        self.decisions.labels(level=_label(d.level), source=source, thinking=_label(d.thinking),
-                              search=_label(d.search.get("search"))).inc()
+        self.child(self.decisions, d.level, d.source, d.thinking, d.search.get("search")).inc()
         if d.escalated_from:
-            self.escalations.labels(from_group=_label(d.escalated_from)).inc()
-        if source in CLASSIFIER_SOURCES:
-            self.classifier_latency.labels(source=source).observe(max(d.ms, 0.0) / 1000)
+            self.child(self.escalations, d.escalated_from).inc()
+        if d.source in CLASSIFIER_SOURCES:
+            self.child(self.classifier_latency, d.source).observe(max(d.ms, 0.0) / 1000)
 
     def record_replica(self, deployment: Mapping[str, Any], level: object, outcome: str) -> None:
         """Count one attempt on one deployment (``model_group``, ``model_id``, ``api_base``)."""
-        self.replica_requests.labels(model_group=_label(deployment.get("model_group")),
-                                     replica=_label(deployment.get("model_id")),
-                                     api_base=_label(deployment.get("api_base"), 128),
-                                     level=_label(level), outcome=outcome).inc()
+        self.child(self.replica_requests, deployment.get("model_group"), deployment.get("model_id"),
+                   deployment.get("api_base"), level, outcome, limit=128).inc()
 
     def record_served(self, model_group: object, seconds: float, usage: Any) -> None:
         """One answered request: its latency and prompt tokens (what LiteLLM's callback counted)."""
-        group = _label(model_group)
-        self.request_latency.labels(model_group=group).observe(max(seconds, 0.0))
+        self.child(self.request_latency, model_group).observe(max(seconds, 0.0))
         prompt = usage.get("prompt_tokens") if isinstance(usage, Mapping) else getattr(usage, "prompt_tokens", None)
         if isinstance(prompt, int) and prompt > 0:
-            self.prompt_tokens.labels(model_group=group).inc(prompt)
+            self.child(self.prompt_tokens, model_group).inc(prompt)
 
     def record_tokens(self, level: object, model_group: object, usage: Any) -> None:
         """Count the completion and reasoning tokens of one answer (``usage`` as the backend reported it)."""
         completion, reasoning = usage_tokens(usage)
-        labels = {"level": _label(level), "model_group": _label(model_group)}
-        self.completion_tokens.labels(**labels).inc(completion)
-        self.reasoning_tokens.labels(**labels).inc(reasoning)
-        self.answers.labels(**labels).inc()
+        self.child(self.completion_tokens, level, model_group).inc(completion)
+        self.child(self.reasoning_tokens, level, model_group).inc(reasoning)
+        self.child(self.answers, level, model_group).inc()
 
 
 def usage_tokens(usage: Any) -> tuple[int, int]:
