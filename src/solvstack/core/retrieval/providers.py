@@ -36,6 +36,13 @@ class Retriever(abc.ABC):
 
     name: str = "base"
 
+    @property
+    def unavailable(self) -> str | None:
+        """Why this backend cannot search at all (a :class:`SearchFailed` reason such as ``no-key``), or None.
+
+        Known without a call, so the augmenter skips it without starting one."""
+        return None
+
     @abc.abstractmethod
     async def search(self, query: str, *, limit: int) -> list[SearchResult]:
         """The provider's results, best first; may be empty."""

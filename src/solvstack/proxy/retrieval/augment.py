@@ -97,7 +97,7 @@ class SearchAugmenter:
         failures: list[str] = []
         for r in self.retrievers:
             remaining = deadline - loop.time()
-            reason = "budget" if remaining <= 0 else None
+            reason = r.unavailable or ("budget" if remaining <= 0 else None)
             if reason is None:
                 try:
                     found = await asyncio.wait_for(r.search(query, limit=self.cfg.max_results),

@@ -17,6 +17,10 @@ class LiteLLMSearch(Retriever):
         self.spec = spec
         self.name = spec.name
 
+    @property
+    def unavailable(self) -> str | None:
+        return "no-key" if self.spec.missing else None
+
     async def search(self, query: str, *, limit: int) -> list[SearchResult]:
         if self.spec.missing:
             raise SearchFailed("no-key", f"{self.spec.missing} is not set")
