@@ -15,7 +15,6 @@ model's switch, not Qwen's).
 
 from __future__ import annotations
 
-import copy
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -153,7 +152,16 @@ def check_family(name: str, extra: Mapping[str, object] | None = None) -> str:
 
 def family_params(name: str, level: Level, extra: Mapping[str, Mapping[Level, Params]] | None = None) -> Params:
     table = (extra or {}).get(name) or BUILTIN_FAMILIES[check_family(name, extra)]
-    return copy.deepcopy(table.get(level, {}))
+    return _fresh(table.get(level, {}))
+
+
+def _fresh(value: Any) -> Any:
+    """A copy of a YAML-shaped value (dicts, lists, scalars) that the request may change freely."""
+    if isinstance(value, dict):
+        return {k: _fresh(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_fresh(v) for v in value]
+    return value
 
 
 def apply_family(

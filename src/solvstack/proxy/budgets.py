@@ -56,7 +56,12 @@ class BudgetSupport:
         if target is None:
             return False
         api_base, model, api_key = target
-        async with self._locks.setdefault(api_base, asyncio.Lock()):
+        known = self._known.get(api_base)
+        if known is not None and known.until > time.monotonic():
+            return known.ok  # the common case: asked already, answer still fresh
+        if api_base not in self._locks:
+            self._locks[api_base] = asyncio.Lock()
+        async with self._locks[api_base]:  # one probe per server, however many requests wait for it
             known = self._known.get(api_base)
             if known is None or known.until <= time.monotonic():
                 known = self._known[api_base] = await self._probe(api_base, model, api_key)
