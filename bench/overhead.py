@@ -1,17 +1,25 @@
 """Overhead of solv's callbacks vs the stock LiteLLM proxy: same backend, same run, interleaved.
 
     .venv/bin/python -m bench.overhead [--requests 400] [--concurrency 8] [--rounds 4] [--callbacks repo]
-                                       [--paired]
+                                       [--rate-fraction 0.5] [--paired]
 
 Starts one local OpenAI-compatible backend (its own process) and two proxies on the repo's config:
 *stock* (no callbacks) and *solv* (by default the shipped ``litellm_settings.callbacks``; the thinking
-hook on the local classifier path). Rounds alternate stock/solv so drift hits both. Prints p50/p99
-latency, RPS and the proxy's CPU time per request (from /proc, all threads) of each and, last,
-``overhead_p50_ms=<x> rps_ratio=<y> cpu_ms_delta=<z>`` (solv vs stock).
+hook on the local classifier path). Two phases, rounds alternating stock/solv so drift hits both:
 
-``--paired``: each round loads both proxies *at the same time* (``--concurrency`` clients each), so
-whatever else runs on a shared machine slows both alike; the CPU delta is then the median of the
-per-round differences. Use it where other jobs run (CI, a busy laptop); sequential rounds otherwise.
+1. **Throughput** (closed loop): ``--concurrency`` clients send back to back, which saturates a
+   proxy process. Prints p50/p99, RPS and the proxy's CPU time per request (from /proc, all threads).
+   At saturation the p50 is ``concurrency / RPS``: it restates the throughput, so it is printed as
+   ``saturated_p50_delta_ms``, not as the latency a client pays.
+2. **Latency** (open loop): requests at a fixed rate, ``--rate-fraction`` of the stock proxy's RPS
+   from phase 1 (0.5: a proxy half busy), the same rate for both. Its p50 difference is the time solv
+   adds to a request: ``overhead_p50_ms``.
+
+Last line: ``overhead_p50_ms=<x> rps_ratio=<y> cpu_ms_delta=<z> saturated_p50_delta_ms=<w> rate=<r>``.
+
+``--paired``: each round loads both proxies *at the same time*, so whatever else runs on a shared
+machine slows both alike; the CPU delta is then the median of the per-round differences. Use it where
+other jobs run (CI, a busy laptop); sequential rounds otherwise.
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import httpx
@@ -37,20 +46,44 @@ PROMPTS = ["hi there!", "what is 17 * 23?", "prove that sqrt(2) is irrational",
            "fix this python: for i in range(10) print(i)"]
 
 
+def _body(i: int) -> dict:
+    return {"model": "m", "messages": [{"role": "user", "content": f"{PROMPTS[i % len(PROMPTS)]} #{i}"}]}
+
+
 async def load(url: str, n: int, concurrency: int) -> tuple[list[float], float]:
+    """Closed loop: ``concurrency`` clients back to back. (latencies in ms, requests per second)"""
     lat: list[float] = []
     sem = asyncio.Semaphore(concurrency)
     headers = {"Authorization": f"Bearer {MASTER_KEY}"}
     async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60) as client:
         async def one(i: int) -> None:
-            body = {"model": "m", "messages": [{"role": "user", "content": f"{PROMPTS[i % len(PROMPTS)]} #{i}"}]}
             async with sem:
                 t = time.perf_counter()
-                r = await client.post("/v1/chat/completions", json=body)
+                r = await client.post("/v1/chat/completions", json=_body(i))
                 lat.append((time.perf_counter() - t) * 1000)
                 r.raise_for_status()
         start = time.perf_counter()
         await asyncio.gather(*(one(i) for i in range(n)))
+        return lat, n / (time.perf_counter() - start)
+
+
+async def at_rate(url: str, n: int, rate: float) -> tuple[list[float], float]:
+    """Open loop: one request every ``1/rate`` s, whether or not earlier ones have answered."""
+    lat: list[float] = []
+    headers = {"Authorization": f"Bearer {MASTER_KEY}"}
+    limits = httpx.Limits(max_connections=256, max_keepalive_connections=64)
+    async with httpx.AsyncClient(base_url=url, headers=headers, timeout=60, limits=limits) as client:
+        async def one(i: int) -> None:
+            t = time.perf_counter()
+            r = await client.post("/v1/chat/completions", json=_body(i))
+            lat.append((time.perf_counter() - t) * 1000)
+            r.raise_for_status()
+        start = time.perf_counter()
+        tasks = []
+        for i in range(n):
+            await asyncio.sleep(max(0.0, start + i / rate - time.perf_counter()))
+            tasks.append(asyncio.create_task(one(i)))
+        await asyncio.gather(*tasks)
         return lat, n / (time.perf_counter() - start)
 
 
@@ -59,6 +92,8 @@ def main() -> None:
     ap.add_argument("--requests", type=int, default=400)
     ap.add_argument("--concurrency", type=int, default=8)
     ap.add_argument("--rounds", type=int, default=4)
+    ap.add_argument("--rate-fraction", type=float, default=0.5,
+                    help="latency phase: requests per second as a fraction of the stock proxy's RPS")
     ap.add_argument("--paired", action="store_true", help="load both proxies at once in every round")
     ap.add_argument("--callbacks", default="repo",
                     help="comma-separated callbacks of the solv proxy; 'repo' (default) = the shipped list")
@@ -85,37 +120,51 @@ def main() -> None:
                 cpu[name].append((cpu_ms(proxies[name]) - before) / args.requests)
                 return out
 
-            results = (paired(proxies, args.rounds, args.requests, args.concurrency, cpu) if args.paired
+            results = (paired(proxies, args.rounds, args.requests,
+                              lambda url, n: load(url, n, args.concurrency), cpu) if args.paired
                        else interleaved(["stock", "solv"], args.rounds, run))
+            rate = args.rate_fraction * statistics.mean(results["stock"][1])
+
+            def run_at_rate(name: str) -> tuple[list[float], float]:
+                return asyncio.run(at_rate(proxies[name].url, args.requests, rate))
+
+            latency = (paired(proxies, args.rounds, args.requests, lambda url, n: at_rate(url, n, rate))
+                       if args.paired
+                       else interleaved(["stock", "solv"], args.rounds, run_at_rate))
         finally:
             for p in proxies.values():
                 p.stop()
             backend.terminate()
     for name, (lat, rps) in results.items():
-        print(f"{name:5s} n={len(lat)} p50={pct(lat, 50):.2f}ms p99={pct(lat, 99):.2f}ms "
-              f"rps={statistics.mean(rps):.1f} cpu_ms_per_req={statistics.mean(cpu[name]):.2f} "
-              f"(rounds {' '.join(f'{x:.0f}' for x in rps)})")
+        print(f"{name:5s} throughput, {args.concurrency} clients: n={len(lat)} p50={pct(lat, 50):.2f}ms "
+              f"p99={pct(lat, 99):.2f}ms rps={statistics.mean(rps):.1f} "
+              f"cpu_ms_per_req={statistics.mean(cpu[name]):.2f} (rounds {' '.join(f'{x:.0f}' for x in rps)})")
+    for name, (lat, _) in latency.items():
+        print(f"{name:5s} latency at {rate:.1f} req/s: n={len(lat)} p50={pct(lat, 50):.2f}ms p99={pct(lat, 99):.2f}ms")
     stock, solv = results["stock"], results["solv"]
-    overhead = pct(solv[0], 50) - pct(stock[0], 50)
+    saturated = pct(solv[0], 50) - pct(stock[0], 50)
+    overhead = pct(latency["solv"][0], 50) - pct(latency["stock"][0], 50)
     ratio = statistics.mean(solv[1]) / statistics.mean(stock[1])
     if args.paired:
         delta = statistics.median(s - t for s, t in zip(cpu["solv"], cpu["stock"], strict=True))
     else:
         delta = statistics.mean(cpu["solv"]) - statistics.mean(cpu["stock"])
-    print(f"overhead_p50_ms={overhead:.2f} rps_ratio={ratio:.3f} cpu_ms_delta={delta:.2f}"
-          + (" paired=1" if args.paired else ""))
+    print(f"overhead_p50_ms={overhead:.2f} rps_ratio={ratio:.3f} cpu_ms_delta={delta:.2f} "
+          f"saturated_p50_delta_ms={saturated:.2f} rate={rate:.1f}" + (" paired=1" if args.paired else ""))
 
 
-def paired(proxies: dict[str, ProxyProcess], rounds: int, n: int, concurrency: int,
-           cpu: dict[str, list[float]]) -> dict[str, tuple[list[float], list[float]]]:
-    """Rounds in which every proxy gets its load at the same time; CPU per request per round into ``cpu``."""
+def paired(proxies: dict[str, ProxyProcess], rounds: int, n: int,
+           send: Callable[[str, int], Awaitable[tuple[list[float], float]]],
+           cpu: dict[str, list[float]] | None = None) -> dict[str, tuple[list[float], list[float]]]:
+    """Rounds in which every proxy gets ``send(url, n)`` at the same time; CPU per request per round into ``cpu``."""
     results: dict[str, tuple[list[float], list[float]]] = {name: ([], []) for name in proxies}
 
     async def one_round() -> None:
         before = {name: cpu_ms(p) for name, p in proxies.items()}
-        outs = await asyncio.gather(*(load(p.url, n, concurrency) for p in proxies.values()))
+        outs = await asyncio.gather(*(send(p.url, n) for p in proxies.values()))
         for (name, p), (lat, rps) in zip(proxies.items(), outs, strict=True):
-            cpu[name].append((cpu_ms(p) - before[name]) / n)
+            if cpu is not None:
+                cpu[name].append((cpu_ms(p) - before[name]) / n)
             results[name][0].extend(lat)
             results[name][1].append(rps)
 

@@ -36,7 +36,7 @@ import logging
 import re
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 from solvstack.core.classify.base import Classifier, Conversation
@@ -92,8 +92,7 @@ async def decide(body: dict[str, Any], headers: Mapping[str, str] | None, classi
     start = time.perf_counter()
     reading = read_request(body, headers)
     if reading.kind == TASK:
-        verdict = Verdict(Level.NO, Level.NO, False, "task", TASK, task=reading.task)
-        return body, _timed(verdict, start)
+        return body, Verdict(Level.NO, Level.NO, False, "task", TASK, ms=_ms_since(start), task=reading.task)
     body, ov, human = _strip_overrides(body, reading)
     question = parse_overrides(reading.question).text if ov.think is not None or ov.search is not None \
         else reading.question
@@ -115,9 +114,9 @@ async def decide(body: dict[str, Any], headers: Mapping[str, str] | None, classi
     # the thinking applied to the model: None leaves the client's own parameter alone
     thinking = None if decision.source == "client" else policy.rag_thinking if level is Level.RAG else level
     verdict = Verdict(Level.RAG if search else level, thinking, search, decision.source, reading.kind,
-                      decision.confidence, 0.0, None, Conversation(human, reading.earlier_words), reading.anchor,
-                      ov.think is not None)
-    return body, _timed(verdict, start)
+                      decision.confidence, _ms_since(start), None, Conversation(human, reading.earlier_words),
+                      reading.anchor, ov.think is not None)
+    return body, verdict
 
 
 async def _classify(body: dict[str, Any], ov: Overrides, conv: Conversation, classifier: Classifier,
@@ -147,5 +146,5 @@ def _strip_overrides(body: dict[str, Any], reading: Reading) -> tuple[dict[str, 
     return {**body, "messages": messages}, ov, ov.text
 
 
-def _timed(verdict: Verdict, start: float) -> Verdict:
-    return replace(verdict, ms=(time.perf_counter() - start) * 1000)
+def _ms_since(start: float) -> float:
+    return (time.perf_counter() - start) * 1000

@@ -197,17 +197,19 @@ class ReplicaLogger(CustomLogger):
         self.metrics = metrics or shared_metrics()
 
     async def async_log_success_event(self, kwargs: Any, response_obj: Any, start_time: Any, end_time: Any) -> None:
-        self._record(kwargs, "success")
+        if not isinstance(kwargs, Mapping):
+            return
         try:
+            decision, deployment = decision_of(kwargs), deployment_of(kwargs)
+            self.metrics.record_replica(deployment, decision.level if decision else None, "success")
             usage = response_obj.get("usage") if isinstance(response_obj, Mapping) else getattr(response_obj, "usage",
                                                                                                 None)
-            decision = decision_of(kwargs)
-            group = deployment_of(kwargs).get("model_group") if isinstance(kwargs, Mapping) else None
+            group = deployment.get("model_group")
             self.metrics.record_served(group, _elapsed(start_time, end_time), usage)
             if usage is not None and decision is not None:
                 self.metrics.record_tokens(decision.thinking, group, usage)
         except Exception:
-            log.exception("solv metrics: could not record tokens")
+            log.exception("solv metrics: could not record a success")
 
     async def async_post_call_failure_hook(self, request_data: Any, original_exception: Exception,
                                            user_api_key_dict: Any, traceback_str: str | None = None) -> None:

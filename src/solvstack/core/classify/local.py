@@ -90,9 +90,10 @@ class LocalClassifier(Classifier):
         self.levels: tuple[Level, ...] = tuple(Level(c) for c in data["classes"])
         self._temperature = float(data.get("temperature", 1.0)) or 1.0  # fitted at training time
         self._intercept: list[float] = [float(v) for v in data["intercept"]]
-        names, self._flat = _weights(data)
+        names, flat = _weights(data)
         width = len(self.levels)
-        self._row: dict[str, int] = {name: i * width for i, name in enumerate(names)}
+        self._rows: dict[str, tuple[float, ...]] = {
+            name: tuple(flat[i * width:(i + 1) * width]) for i, name in enumerate(names)}
 
     async def classify(self, conv: Conversation) -> Decision:
         return self.predict(conv)
@@ -108,13 +109,12 @@ class LocalClassifier(Classifier):
 
     def probabilities(self, text: str) -> dict[Level, float]:
         """Softmax over the four levels for one piece of text (no multi-turn logic)."""
-        scores = list(self._intercept)
-        row, flat, width = self._row, self._flat, len(scores)
+        scores = self._intercept
+        rows = self._rows
         for name, value in extract(text).items():
-            i = row.get(name)
-            if i is not None:
-                for k in range(width):
-                    scores[k] += flat[i + k] * value
+            row = rows.get(name)
+            if row is not None:
+                scores = [s + w * value for s, w in zip(scores, row, strict=True)]
         scores = [s / self._temperature for s in scores]
         top = max(scores)
         exps = [math.exp(s - top) for s in scores]
