@@ -76,7 +76,8 @@ from pathlib import Path
 
 from bench.routing import agent_steps  # the real benchmark's agent loops: the same tool outputs
 from solvstack.core.routing.affinity import affinity_key
-from solvstack.core.routing.choice import Policy, ReplicaLoad, decide, overloaded
+from solvstack.core.routing.choice import Policy, ReplicaLoad, decide, overloaded, place
+from solvstack.core.routing.placement import Placements
 
 BLOCK = 16
 
@@ -153,6 +154,8 @@ class Request:
     arrival: float
     on_done: Callable[[float], None]
     new: bool = True  # an anonymous conversation's first request (no session id, no history)
+    first: bool = True  # a conversation's first request (no answer yet), named or not
+    proxy: int = 0  # which proxy it was sent to (several proxies: round robin, as a load balancer does)
     replica: int = -1
     prefill_left: int = 0
     decode_left: int = 0
@@ -251,7 +254,8 @@ class Router:
     """One proxy in front of the replicas, deciding as ``strategy`` does."""
 
     def __init__(self, strategy: str, replicas: list[Replica], rng: random.Random, policy: Policy,
-                 lag_s: float, stale_s: float = 5.0, assumed_lag_s: float = 0.0) -> None:
+                 lag_s: float, stale_s: float = 5.0, assumed_lag_s: float = 0.0,
+                 memory_ttl_s: float = 1800.0, shared: Placements | None = None) -> None:
         self.strategy, self.replicas, self.rng, self.policy = strategy, replicas, rng, policy
         self.ids = [f"r{i}" for i in range(len(replicas))]
         self.in_flight = [0] * len(replicas)
@@ -262,6 +266,11 @@ class Router:
         self.lag_s, self.stale_s = lag_s, stale_s  # the gauges' real lag
         self.assumed_lag_s = assumed_lag_s  # solv.routing.metrics_lag_s
         self.reasons: Counter[str] = Counter()
+        self.now = 0.0
+        # solv with policy.placement: the conversations this proxy placed (its counts, the load signal
+        # placement balances), and where to look a key up: the same, or one memory every proxy shares (Redis)
+        self.mine = Placements(ttl_s=memory_ttl_s, clock=lambda: self.now)
+        self.memory = shared if shared is not None else self.mine
 
     def scrape(self, now: float, history: list[list[Sample]]) -> None:
         """vLLM's gauges as of ``now - lag_s`` (``history`` holds each replica's recent states)."""
@@ -272,6 +281,7 @@ class Router:
 
     def route(self, req: Request, now: float) -> int:
         s = self.strategy
+        self.now = now
         if s == "shuffle":
             return self.rng.randrange(len(self.replicas))
         if s == "least-busy":
@@ -319,8 +329,16 @@ class Router:
             loads[rid] = ReplicaLoad(in_flight=self.in_flight[i], unseen=unseen, finished=finished,
                                      running=sample.running, waiting=sample.waiting)
         key = affinity_key("sim", None, ("x-session-id", req.session)) if req.session else None
-        choice = decide(self.ids, loads, key, self.policy, id_of=lambda x: x, new=req.new)
-        self.reasons[choice.reason] += 1
+        remembered = self.memory.get(key) if self.policy.placement and key else None
+        if self.policy.placement and key and remembered is None and req.first:  # as the callback does
+            choice = place(self.ids, loads, key, self.mine.counts(), self.policy, id_of=lambda x: x)
+        else:
+            choice = decide(self.ids, loads, key, self.policy, id_of=lambda x: x, new=req.new, remembered=remembered)
+        if self.policy.placement and key:
+            self.mine.put(key, choice.deployment)
+            if self.memory is not self.mine:
+                self.memory.put(key, choice.deployment)
+        self.reasons[choice.reason if remembered is None or choice.reason != "affinity" else "remembered"] += 1
         return self.ids.index(choice.deployment)
 
 
@@ -413,13 +431,21 @@ def _max_over_mean(xs: list[float]) -> float:
 def simulate(strategy: str, load: str, n_replicas: int, costs: Costs, shape: Shape, seed: int,
              closed: tuple[int, int] | None = None, rate: float = 0.0, n_sessions: int = 0,
              think_s: float = 0.0, policy: Policy | None = None, scrape_s: float = 1.0, lag_s: float = 0.0,
-             assumed_lag_s: float = 0.0) -> Outcome:
+             assumed_lag_s: float = 0.0, proxies: int = 1, memory_ttl_s: float = 1800.0,
+             shared_memory: bool = False) -> Outcome:
     """Closed loop ``closed=(sessions per round, rounds)`` with turns back to back (the real
-    benchmark), or open loop: ``n_sessions`` arriving at ``rate`` per second, ``think_s`` between turns."""
+    benchmark), or open loop: ``n_sessions`` arriving at ``rate`` per second, ``think_s`` between turns.
+    ``proxies``: that many proxies, each with its own counts, samples and placement memory, take
+    the requests in turn (a round-robin load balancer in front of them); ``shared_memory``: their
+    placement memories are one (Redis), each still counting only its own placements."""
     rng = random.Random(seed)
     replicas = [Replica(costs) for _ in range(n_replicas)]
-    router = Router(strategy, replicas, random.Random(seed + 1), policy or Policy(), lag_s,
-                    assumed_lag_s=assumed_lag_s)
+    now_box = [0.0]
+    shared = Placements(ttl_s=memory_ttl_s, clock=lambda: now_box[0]) if shared_memory else None
+    routers = [Router(strategy, replicas, random.Random(seed + 1 + 7919 * p), policy or Policy(), lag_s,
+                      assumed_lag_s=assumed_lag_s, memory_ttl_s=memory_ttl_s, shared=shared)
+               for p in range(proxies)]
+    sent_count = [0]
     history: list[list[Sample]] = [[] for _ in replicas]
     events: list[tuple[float, int, str, object]] = []
     seq = iter(range(10**9))
@@ -444,7 +470,9 @@ def simulate(strategy: str, load: str, n_replicas: int, costs: Costs, shape: Sha
                     push(end + (rng.expovariate(1 / think_s) if think_s else 0.0), "call", lambda t2: turn(k + 1, t2))
 
             new = k == 0 and load == "uniform"  # chats and agents name their session (x-session-id)
-            push(now, "send", Request(sid, tuple(prompt.blocks), prompt.total, shape.answer, now, done, new=new))
+            sent_count[0] += 1
+            push(now, "send", Request(sid, tuple(prompt.blocks), prompt.total, shape.answer, now, done, new=new,
+                                      first=k == 0, proxy=sent_count[0] % proxies))
 
         turn(0, t)
 
@@ -478,6 +506,7 @@ def simulate(strategy: str, load: str, n_replicas: int, costs: Costs, shape: Sha
     proxy_free = [0.0]  # when the proxy's CPU is next free
     while events:
         now, _, kind, payload = heapq.heappop(events)
+        now_box[0] = now
         if kind == "call":
             payload(now)  # type: ignore[operator]
         elif kind == "send":  # the proxy takes requests one at a time (its CPU), then routes them
@@ -490,6 +519,7 @@ def simulate(strategy: str, load: str, n_replicas: int, costs: Costs, shape: Sha
         elif kind == "route":
             req = payload  # type: ignore[assignment]
             req.routed = now
+            router = routers[req.proxy]
             i = router.route(req, now)
             req.replica = i
             router.in_flight[i] += 1
@@ -527,11 +557,13 @@ def simulate(strategy: str, load: str, n_replicas: int, costs: Costs, shape: Sha
             push(end, "step", i)
         elif kind == "logged":  # the proxy's success event: in-flight counts drop only now
             r = payload  # type: ignore[assignment]
+            router = routers[r.proxy]
             router.in_flight[r.replica] -= 1
             router.sent[r.replica].remove(r.routed)
             router.finished.append((r.replica, r.routed, now))
         elif kind == "scrape":
-            router.scrape(now, history)
+            for router in routers:
+                router.scrape(now, history)
             if pending[0] or any(k != "scrape" for _, _, k, _ in events):
                 push(now + scrape_s, "scrape", None)
     out.hits = sum(r.hits for r in replicas)
@@ -539,7 +571,8 @@ def simulate(strategy: str, load: str, n_replicas: int, costs: Costs, shape: Sha
     out.served = [r.served for r in replicas]
     out.load = [r.busy_s for r in replicas]
     out.queue = [r.queue_area for r in replicas]
-    out.reasons = router.reasons
+    for router in routers:
+        out.reasons.update(router.reasons)
     return out
 
 

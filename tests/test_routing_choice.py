@@ -7,8 +7,9 @@ from collections import Counter
 import pytest
 
 from solvstack.core.routing.affinity import affinity_key, is_new_conversation
-from solvstack.core.routing.choice import Policy, ReplicaLoad, choose, decide, rendezvous_rank, score
+from solvstack.core.routing.choice import Policy, ReplicaLoad, choose, decide, place, rendezvous_rank, score
 from solvstack.core.routing.inflight import InFlight
+from solvstack.core.routing.placement import Placements
 
 A, B, C = ({"model_info": {"id": i}, "litellm_params": {"api_base": f"http://{i}:8000/v1"}} for i in "abc")
 IDLE = ReplicaLoad(running=0, waiting=0)
@@ -241,3 +242,55 @@ def test_inflight_knows_what_finished_after_a_sample():
     f.end("c3")  # began after t=1: the sample at t=1 never counted it
     assert (f.finished_since("a", 1.0), f.finished_since("b", 1.0)) == (1, 0)  # c1 only: c3 began after t=1
     assert (f.finished_since("a", 2.5), f.finished_since("a", 3.5)) == (1, 0)  # c3 was running at t=2.5
+
+
+# -- placement: a conversation's first request by load, remembered for its later turns ----------------
+D = {"model_info": {"id": "d"}, "litellm_params": {"api_base": "http://d:8000/v1"}}
+
+
+def test_placement_goes_to_the_candidate_holding_fewest_conversations():
+    key = "new-chat"
+    everyone = ["a", "b", "c", "d"]
+    top = rendezvous_rank(everyone, key)
+    held = {top[0]: 5, top[1]: 1, top[2]: 0, top[3]: 0}
+    choice = place([A, B, C, D], {}, key, held, Policy(placement_candidates=2))
+    assert ids([choice.deployment]) == [top[1]] and choice.reason == "placed"  # the emptier of its top two
+    choice = place([A, B, C, D], {}, key, held, Policy(placement_candidates=0))
+    assert ids([choice.deployment]) == [top[2]]  # all candidates: an empty one, the first in the ranking
+
+
+def test_placement_skips_a_busy_or_failing_candidate_and_never_refuses():
+    key = key_for("a", ["a", "b", "c"])
+    load = {"a": ReplicaLoad(in_flight=3), "b": ReplicaLoad(), "c": ReplicaLoad(failing=True)}
+    # a holds no conversation but has a queue (> new_conversation_abs_threshold above the least): skipped
+    assert ids([place([A, B, C], load, key, {"b": 4}, Policy(placement_candidates=0)).deployment]) == ["b"]
+    busy = ReplicaLoad(running=50, waiting=50, kv_usage=1.0)
+    assert place([A, B], {"a": busy, "b": busy}, key, {}).deployment in (A, B)
+
+
+def test_a_remembered_replica_comes_first_and_spills_by_the_same_rule():
+    key = key_for("a")
+    assert decide([A, B], {}, key, remembered="b").deployment is B  # not the hash's choice: where it was placed
+    assert decide([A, B], {}, key, remembered="b").reason == "affinity"
+    load = {"a": ReplicaLoad(in_flight=0), "b": ReplicaLoad(in_flight=20)}
+    assert decide([A, B], load, key, remembered="b").reason == "spill"
+    assert decide([A, B], {}, key, remembered="gone").deployment is A  # a replica no longer in the group
+
+
+def test_placements_remember_count_evict_and_expire():
+    now = [0.0]
+    m = Placements(size=3, ttl_s=10, clock=lambda: now[0])
+    for key, replica in (("k1", "a"), ("k2", "a"), ("k3", "b")):
+        m.put(key, replica)
+    assert (m.get("k1"), m.count("a"), m.count("b")) == ("a", 2, 1)
+    m.put("k1", "b")  # spilled: its newest turn is on b now
+    assert (m.get("k1"), m.count("a"), m.count("b")) == ("b", 1, 2)
+    m.put("k4", "c")  # over size: k2 was used longest ago
+    assert m.get("k2") is None and m.count("a") == 0 and len(m) == 3
+    now[0] = 10.5
+    assert m.get("k1") is None and m.counts() == Counter()  # idle longer than ttl_s: forgotten
+
+
+def test_placements_reject_a_memory_that_holds_nothing():
+    with pytest.raises(ValueError, match="size >= 1"):
+        Placements(size=0)

@@ -66,6 +66,10 @@ class Policy:
     # An anonymous conversation's first request (no session id, no history: nothing cached yet, and
     # maybe a one-off) spills by this absolute threshold instead (with the same relative one).
     new_conversation_abs_threshold: float = 1.0
+    # Place a conversation's first request by load and remember it (see :func:`place`), instead of
+    # on its rendezvous replica: among this many of the key's top-ranked replicas (0: all of them).
+    placement: bool = False
+    placement_candidates: int = 2
 
 
 @dataclass(frozen=True)
@@ -111,9 +115,12 @@ def rendezvous_rank(ids: Sequence[str], key: str) -> list[str]:
 
 
 def decide(deployments: Sequence[D], load: Mapping[str, ReplicaLoad], affinity_key: str | None,
-           policy: Policy = Policy(), id_of: Callable[[D], str] = deployment_id, new: bool = False) -> Choice[D]:
+           policy: Policy = Policy(), id_of: Callable[[D], str] = deployment_id, new: bool = False,
+           remembered: str | None = None) -> Choice[D]:
     """The replica for one request, and the reason. ``load`` may lack replicas (no data: idle).
-    ``new``: an anonymous conversation's first request (no earlier turn cached anywhere)."""
+    ``new``: an anonymous conversation's first request (no earlier turn cached anywhere).
+    ``remembered``: the replica this conversation's last request went to (:mod:`.placement`); it
+    comes first, ahead of the key's rendezvous ranking, and is left by the same spill rule."""
     if not deployments:
         raise ValueError("decide() needs at least one deployment")
     if len(deployments) == 1:
@@ -122,6 +129,8 @@ def decide(deployments: Sequence[D], load: Mapping[str, ReplicaLoad], affinity_k
     loads = {i: load.get(i, ReplicaLoad()) for i in by_id}
     pool = [i for i in by_id if not loads[i].failing] or list(by_id)
     ranking = rendezvous_rank(list(by_id), affinity_key) if affinity_key else list(by_id)
+    if remembered in by_id:
+        ranking = [remembered] + [i for i in ranking if i != remembered]
     order = [i for i in ranking if i in pool]
     # One basis for all: a replica without fresh metrics would otherwise look idler than it is.
     metrics = all(loads[i].has_metrics for i in pool)
@@ -133,6 +142,37 @@ def decide(deployments: Sequence[D], load: Mapping[str, ReplicaLoad], affinity_k
                 return Choice(by_id[replica], "affinity" if replica == ranking[0] else "spill")
     best = min(order, key=scores.__getitem__)  # min() keeps the first of equals: the ranking breaks ties
     return Choice(by_id[best], "least-load")
+
+
+def place(deployments: Sequence[D], load: Mapping[str, ReplicaLoad], affinity_key: str | None,
+          conversations: Mapping[str, int], policy: Policy = Policy(),
+          id_of: Callable[[D], str] = deployment_id) -> Choice[D]:
+    """Where a conversation's first request goes (reason ``placed``): the candidate holding the
+    fewest live ``conversations`` (:class:`.placement.Placements` counts them), among the key's
+    ``policy.placement_candidates`` top-ranked replicas (0: all) that are not overloaded against
+    the least loaded (the new-conversation thresholds) nor KV-full; ties go to the shorter queue,
+    then the ranking. At moderate load queues are 0-1 deep everywhere and say little; the
+    conversations already placed predict each replica's work."""
+    if not deployments:
+        raise ValueError("place() needs at least one deployment")
+    if len(deployments) == 1:
+        return Choice(deployments[0], "only")
+    by_id = {id_of(d): d for d in deployments}
+    loads = {i: load.get(i, ReplicaLoad()) for i in by_id}
+    pool = [i for i in by_id if not loads[i].failing] or list(by_id)
+    ranking = rendezvous_rank(pool, affinity_key) if affinity_key else pool
+    k = policy.placement_candidates
+    candidates = ranking[:k] if k > 0 else ranking
+    metrics = all(loads[i].has_metrics for i in pool)
+    scores = {i: score(loads[i], metrics) for i in pool}
+    least = min(scores.values())
+    fit = [i for i in candidates if not overloaded(scores[i], least, policy, new=True)
+           and not _kv_full(loads[i], policy)]
+    if not fit:  # every candidate is busy: the least loaded of all (never refused)
+        fit = [min(ranking, key=scores.__getitem__)]
+    rank = {i: n for n, i in enumerate(ranking)}
+    best = min(fit, key=lambda i: (conversations.get(i, 0), scores[i], rank[i]))
+    return Choice(by_id[best], "placed")
 
 
 def choose(deployments: Sequence[D], load: Mapping[str, ReplicaLoad], affinity_key: str | None,
