@@ -27,8 +27,11 @@ What is modelled (one replica = one vLLM engine, continuous batching):
   later, for least-busy), and vLLM's running/waiting gauges scraped every ``scrape_s`` and
   ``lag_s`` old.
 
-Strategies: ``solv`` calls the real decision, :func:`solvstack.core.routing.choice.decide`, with the
-real key function (:func:`solvstack.core.routing.affinity.affinity_key` on the ``x-session-id``) and
+Strategies: ``solv`` calls the real decision, :func:`solvstack.core.routing.choice.decide` (and, with
+placement on, the default here, :func:`~solvstack.core.routing.choice.place` for a conversation's first
+request and :class:`~solvstack.core.routing.placement.Placements` for where it went, as the callback
+does; ``--proxies N`` proxies take requests in turn, on one memory as with Redis or ``--own-memory``
+each), with the real key function (:func:`solvstack.core.routing.affinity.affinity_key` on the ``x-session-id``) and
 :class:`~solvstack.core.routing.choice.ReplicaLoad` built as the callback builds it. LiteLLM's options
 cannot be called outside its router, so they are re-implemented from its 1.106.2 source:
 ``shuffle`` (uniform random), ``least-busy`` (fewest own in-flight, ties to the first deployment),
@@ -679,6 +682,13 @@ def main() -> None:
     parser.add_argument("--balance-abs", type=float, default=None)
     parser.add_argument("--balance-rel", type=float, default=None)
     parser.add_argument("--new-abs", type=float, default=None)
+    parser.add_argument("--placement", choices=("on", "off"), default="on",
+                        help="solv places a conversation's first request by load and remembers it (default on, "
+                             "as with Redis or one proxy process); off: the stateless rendezvous hash alone")
+    parser.add_argument("--placement-candidates", type=int, default=0, help="0: every replica (default)")
+    parser.add_argument("--proxies", type=int, default=1, help="proxy processes, taking requests in turn")
+    parser.add_argument("--own-memory", action="store_true",
+                        help="each proxy remembers only its own placements (no Redis); default: one shared memory")
     parser.add_argument("--skip-calibration", action="store_true")
     args = parser.parse_args()
     started = time.perf_counter()
@@ -690,6 +700,7 @@ def main() -> None:
         policy = replace(policy, balance_rel_threshold=args.balance_rel)
     if args.new_abs is not None:
         policy = replace(policy, new_conversation_abs_threshold=args.new_abs)
+    policy = replace(policy, placement=args.placement == "on", placement_candidates=args.placement_candidates)
 
     costs = Costs()
     if not args.skip_calibration:
@@ -725,7 +736,10 @@ def main() -> None:
     print(f"\nprojection: cache {args.cache_tokens} tokens/replica, vLLM gauges {args.lag_s:g} s late, "
           f"think/tool time {args.think_s:g} s, >= {args.requests_per_replica} requests per replica "
           f"({args.seeds} seeds pooled; 64 replicas: 2/3 of that, 1 seed), policy "
-          f"abs={policy.balance_abs_threshold:g} rel={policy.balance_rel_threshold:g}")
+          f"abs={policy.balance_abs_threshold:g} rel={policy.balance_rel_threshold:g}, placement {args.placement}"
+          + (f" among {policy.placement_candidates or 'all'}" if policy.placement else "")
+          + (f", {args.proxies} proxies ({'own' if args.own_memory else 'one shared'} memory)"
+             if args.proxies > 1 else ""))
     print("| replicas | load | workload | strategy | TTFT p50 | TTFT p99 | hit rate | max/mean load "
           "| max/mean queue | p50 vs shuffle |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
@@ -743,7 +757,8 @@ def main() -> None:
                 strategies = [s for s in STRATEGIES if s != "deployment_affinity" or n <= 8]
                 res = {s: pooled([simulate(s, load, n, proj, shape, seed=seed, rate=rate, n_sessions=n_sessions,
                                            think_s=args.think_s if load != "uniform" else 0.0, policy=policy,
-                                           lag_s=args.lag_s) for seed in range(seeds)])
+                                           lag_s=args.lag_s, proxies=args.proxies,
+                                           shared_memory=not args.own_memory) for seed in range(seeds)])
                        for s in strategies}
                 shuffle = res["shuffle"].p50
                 for s, o in res.items():

@@ -8,6 +8,7 @@ from dataclasses import replace
 import pytest
 from bench import routing_sim as sim
 
+from solvstack.core.routing.choice import Policy
 from tests.support.proxy import REPO
 
 COSTS, SHAPE = sim.Costs(), sim.Shape()
@@ -120,3 +121,23 @@ def test_the_oracle_spreads_new_chats_instead_of_piling_them_on_the_first_replic
                             n_sessions=40, think_s=1.0) for s in ("oracle", "solv")}
     assert sum(1 for n in runs["oracle"].served if n) >= 6
     assert runs["oracle"].hit_rate >= 0.95 * runs["solv"].hit_rate
+
+
+def test_placement_spreads_chats_and_needs_one_memory_across_proxies():
+    """Placing each new chat on the replica holding the fewest (and remembering it) spreads the work
+    that hashing scatters at random, at the same hit rate; two proxies with separate memories send
+    later turns where the other never placed them."""
+    rate, _ = sim.capacity_rate(COSTS, SHAPE, "chat", 8, 0.7)
+    on = Policy(placement=True)
+
+    def runs(policy: Policy, proxies: int = 1, shared: bool = True) -> list[sim.Outcome]:
+        return [sim.simulate("solv", "chat", 8, COSTS, SHAPE, seed=s, rate=rate, n_sessions=120, think_s=2.0,
+                             policy=policy, proxies=proxies, shared_memory=shared) for s in range(3)]
+
+    hashed, placed = runs(Policy()), runs(on)
+    mean = lambda outs, f: sum(f(o) for o in outs) / len(outs)  # noqa: E731
+    assert mean(placed, lambda o: o.max_over_mean) < mean(hashed, lambda o: o.max_over_mean)
+    assert mean(placed, lambda o: o.hit_rate) >= 0.95 * mean(hashed, lambda o: o.hit_rate)
+    assert all(o.reasons["placed"] == 120 for o in placed)
+    shared, separate = runs(on, proxies=2), runs(on, proxies=2, shared=False)
+    assert mean(shared, lambda o: o.hit_rate) > mean(separate, lambda o: o.hit_rate)

@@ -69,7 +69,7 @@ class Policy:
     # Place a conversation's first request by load and remember it (see :func:`place`), instead of
     # on its rendezvous replica: among this many of the key's top-ranked replicas (0: all of them).
     placement: bool = False
-    placement_candidates: int = 2
+    placement_candidates: int = 0
 
 
 @dataclass(frozen=True)

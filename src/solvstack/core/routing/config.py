@@ -30,7 +30,7 @@ class RoutingConfig(Strict):
     # later requests follow it (a memory key -> replica). auto: only when every proxy process shares
     # the memory (Redis configured); on: also with this process's own memory (one proxy process only)
     placement: Literal["auto", "on", "off"] = "auto"
-    placement_candidates: int = Field(2, ge=0)  # among the key's top-ranked replicas; 0: all of them
+    placement_candidates: int = Field(0, ge=0)  # only the key's top-ranked replicas (2: power of two choices); 0: all
     placement_ttl_s: float = Field(1800.0, gt=0)  # a conversation idle this long is forgotten
     placement_size: int = Field(100_000, ge=1)  # conversations this process remembers (LRU)
     scrape_interval_s: float = Field(1.0, gt=0, le=60)

@@ -8,7 +8,11 @@ health and cooldown filtering):
    missing: in-flight counts alone), this proxy's in-flight counts, and recent failures;
 3. :func:`~solvstack.core.routing.choice.decide` with the conversation's affinity key (the client's
    session id when it sends one, else the conversation prefix: :mod:`.affinity`), and return a
-   one-element list, which pins LiteLLM's choice;
+   one-element list, which pins LiteLLM's choice. With placement on (``solv.routing.placement``;
+   ``auto``: when Redis shares the memory between every proxy process), a conversation's first
+   request is instead placed by load (:func:`~solvstack.core.routing.choice.place`), and where
+   each conversation went is remembered (Redis, else this process's
+   :class:`~solvstack.core.routing.placement.Placements`) so its later requests follow it;
 4. count the request in flight until its answer is sent (end of stream, success hook) or its
    success/failure event, whichever comes first; a failure (5xx, timeout, refused
    connection) marks the replica failing for ``failure_cooldown_s``; a retry of the same request
@@ -25,11 +29,13 @@ from typing import Any
 
 from litellm.integrations.custom_logger import CustomLogger
 
+from solvstack.core.config import SharedCacheConfig
 from solvstack.core.routing.affinity import affinity_key, is_new_conversation, session_of
-from solvstack.core.routing.choice import ReplicaLoad, decide, deployment_id
+from solvstack.core.routing.choice import ReplicaLoad, decide, deployment_id, place
 from solvstack.core.routing.config import RoutingConfig
 from solvstack.core.routing.inflight import InFlight
 from solvstack.core.routing.metrics import MetricsScraper, metrics_url
+from solvstack.core.routing.placement import Placements
 from solvstack.proxy.requestdata import (
     client_headers,
     group_size,
@@ -37,6 +43,7 @@ from solvstack.proxy.requestdata import (
     replica_of,
     tried_replicas,
 )
+from solvstack.proxy.sharedcache import SharedCache, redis_link
 
 log = logging.getLogger("solv.routing")
 
@@ -53,10 +60,17 @@ class RoutingFilter(CustomLogger):
     """
 
     def __init__(self, cfg: RoutingConfig, scraper: MetricsScraper,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, shared: SharedCacheConfig | None = None) -> None:
         super().__init__()
         self.cfg, self.scraper, self.clock = cfg, scraper, clock
-        self.policy = cfg.policy()
+        link = redis_link(shared or SharedCacheConfig()) if cfg.affinity and cfg.placement != "off" else None
+        self.placing = cfg.affinity and (cfg.placement == "on" or (cfg.placement == "auto" and link is not None))
+        self.policy = cfg.policy(placement=self.placing)
+        # this process's placements: its per-replica counts (what placement balances), and the memory itself
+        # unless Redis holds it for every proxy process
+        self.placed = Placements(cfg.placement_size, cfg.placement_ttl_s, clock)
+        self.memory = SharedCache("placement", cfg.placement_ttl_s, cfg.placement_size, link) \
+            if self.placing and link is not None else None
         self.inflight = InFlight(cfg.inflight_ttl_s, clock)
         self._failed_at: dict[str, float] = {}
         self._names: dict[str, str] = {}
@@ -77,9 +91,16 @@ class RoutingFilter(CustomLogger):
         key = affinity_key(model, messages, session) if self.cfg.affinity else None
         # a named conversation is kept together from its first request; an anonymous first request
         # (nothing cached yet, maybe a one-off) may spill sooner
-        new = session is None and is_new_conversation(messages)
-        choice = decide(healthy_deployments, loads, key, self.policy, new=new)
+        first = is_new_conversation(messages)
+        new = session is None and first
+        remembered = await self._recall(key) if self.placing and key else None
+        if self.placing and key and remembered is None and first and not tried:
+            choice = place(healthy_deployments, loads, key, self.placed.counts(), self.policy)
+        else:
+            choice = decide(healthy_deployments, loads, key, self.policy, new=new, remembered=remembered)
         chosen = deployment_id(choice.deployment)
+        if self.placing and key:
+            await self._keep(key, chosen, remembered)
         reason = "retry" if tried else choice.reason
         call_id = str(kwargs.get("litellm_call_id") or "")
         if call_id:
@@ -90,6 +111,18 @@ class RoutingFilter(CustomLogger):
                  session[0] if session else "prefix", key or "-",
                  " ".join(f"{self._names[i]}:{_fmt(v)}" for i, v in loads.items()))
         return [choice.deployment]
+
+    async def _recall(self, key: str) -> str | None:
+        """The replica this conversation's last request went to, if any proxy process remembers it."""
+        if self.memory is None:
+            return self.placed.get(key)
+        found = await self.memory.get(key)
+        return found if isinstance(found, str) else None
+
+    async def _keep(self, key: str, replica: str, remembered: str | None) -> None:
+        self.placed.put(key, replica)
+        if self.memory is not None and replica != remembered:  # written when it moves, not per request
+            await self.memory.set(key, replica)
 
     def _only(self, deployments: list, kwargs: dict) -> list:
         """A one-replica group: counted in flight, but no affinity key, no scrape, no header, no log line."""
