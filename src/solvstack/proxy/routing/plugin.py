@@ -17,10 +17,12 @@ from solvstack.proxy.routing.callback import RoutingFilter
 
 def build_routing(config_path: Path | None = None) -> RoutingFilter:
     path = config_path or find_config_path()
-    cfg = parse_solv(load_raw(path), str(path)).routing
+    solv = parse_solv(load_raw(path), str(path))
+    cfg = solv.routing
     if cfg.log_decisions:
         _log_to_stderr(logging.getLogger("solv.routing"))
-    return RoutingFilter(cfg, MetricsScraper(cfg.scrape_interval_s, cfg.scrape_timeout_s))
+    # the placement memory uses the same Redis link (and fail-open settings) as the judge and search caches
+    return RoutingFilter(cfg, MetricsScraper(cfg.scrape_interval_s, cfg.scrape_timeout_s), shared=solv.shared_cache)
 
 
 def _log_to_stderr(logger: logging.Logger) -> None:
