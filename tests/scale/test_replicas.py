@@ -266,3 +266,51 @@ def test_killing_a_replica_behind_nginx_loses_no_request(cluster: Cluster, capsy
     assert all(t.is_alive() is False for t in threads)
     r = cluster.chat(cluster.lb, "/no_think after the kill")
     assert r.status_code == 200
+
+
+def test_stopping_a_replica_drains_its_streams(cluster: Cluster, capsys: pytest.CaptureFixture[str]):
+    """A planned stop (SIGTERM: what `docker compose stop` and Kubernetes send) is not a crash: proxy B
+    stops taking connections, finishes every stream it is serving (all chunks, then [DONE]), and exits;
+    the clients behind nginx lose nothing meanwhile. Runs after the kill test, so B is started again."""
+    if cluster.b.proc is None or cluster.b.proc.poll() is not None:
+        cluster.b.start()
+        cluster.b.wait_ready(180)
+    for r in cluster.replicas:
+        r.behaviour = Behaviour(content="one two three four five six", delay_s=0.05, chunk_delay_s=0.3)
+    streams: list[tuple[bool, int]] = []
+
+    def stream_on_b(n: int) -> None:
+        body = {"model": "qwen", "stream": True, "messages": [{"role": "user", "content": f"/no_think drain {n}"}]}
+        chunks, done = 0, False
+        try:
+            with httpx.stream("POST", f"{cluster.b.url}/v1/chat/completions", json=body, headers=AUTH,
+                              timeout=60) as r:
+                for line in r.iter_lines():
+                    done = done or line.startswith("data: [DONE]")
+                    chunks += line.startswith("data: {") and '"error"' not in line
+        except httpx.HTTPError:
+            done = False
+        streams.append((done, chunks))
+
+    stop, tally = threading.Event(), Tally()
+    clients = [threading.Thread(target=_client, args=(cluster.lb, n, stop, tally), daemon=True)
+               for n in range(0, CLIENTS, 4)]  # (n + i) % 4 == 0 streams; these mostly send plain requests
+    on_b = [threading.Thread(target=stream_on_b, args=(n,), daemon=True) for n in range(4)]
+    for t in (*clients, *on_b):
+        t.start()
+    time.sleep(1.0)  # every stream on B has begun and sent a chunk or two
+    cluster.b.stop(grace=30)
+    time.sleep(2.0)
+    stop.set()
+    for t in (*clients, *on_b):
+        t.join(90)
+    with capsys.disabled():
+        print(f"\ndrain test: streams on B {streams}; through nginx ok={tally.ok} lost={len(tally.lost)} "
+              f"streams done={tally.streams_done} cut={tally.streams_cut}")
+    assert len(streams) == 4 and all(done for done, _ in streams), streams
+    full = max(chunks for _, chunks in streams)
+    assert full > 1 and all(chunks == full for _, chunks in streams), streams  # no stream lost a chunk
+    assert tally.lost == [], tally.lost[:5]
+    assert tally.streams_cut == 0
+    assert cluster.b.proc is not None and cluster.b.proc.poll() is not None, "B did not exit"
+    assert cluster.chat(cluster.lb, "/no_think after the stop").status_code == 200
