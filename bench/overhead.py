@@ -1,6 +1,6 @@
 """Overhead of solv's callbacks vs the stock LiteLLM proxy: same backend, same run, interleaved.
 
-    .venv/bin/python -m bench.overhead [--requests 400] [--concurrency 8] [--rounds 4] [--callbacks repo]
+    .venv/bin/python -m bench.overhead [--requests 250] [--concurrency 8] [--rounds 8] [--callbacks repo]
                                        [--rate-fraction 0.5] [--paired]
 
 Starts one local OpenAI-compatible backend (its own process) and two proxies on the repo's config:
@@ -15,11 +15,12 @@ hook on the local classifier path). Two phases, rounds alternating stock/solv so
    from phase 1 (0.5: a proxy half busy), the same rate for both. Its p50 difference is the time solv
    adds to a request: ``overhead_p50_ms``.
 
-Last line: ``overhead_p50_ms=<x> rps_ratio=<y> cpu_ms_delta=<z> saturated_p50_delta_ms=<w> rate=<r>``.
+Last line: ``overhead_p50_ms=<x> rps_ratio=<y> cpu_ms_delta=<z> saturated_p50_delta_ms=<w> rate=<r>``;
+the RPS ratio and the CPU delta are medians over rounds of the solv/stock ratio (difference) within a
+round, since this kind of machine drifts by ±20 % over a minute.
 
 ``--paired``: each round loads both proxies *at the same time*, so whatever else runs on a shared
-machine slows both alike; the CPU delta is then the median of the per-round differences. Use it where
-other jobs run (CI, a busy laptop); sequential rounds otherwise.
+machine slows both alike. Use it where other jobs run (CI, a busy laptop); sequential rounds otherwise.
 """
 
 from __future__ import annotations
@@ -89,9 +90,9 @@ async def at_rate(url: str, n: int, rate: float) -> tuple[list[float], float]:
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--requests", type=int, default=400)
+    ap.add_argument("--requests", type=int, default=250)
     ap.add_argument("--concurrency", type=int, default=8)
-    ap.add_argument("--rounds", type=int, default=4)
+    ap.add_argument("--rounds", type=int, default=8)
     ap.add_argument("--rate-fraction", type=float, default=0.5,
                     help="latency phase: requests per second as a fraction of the stock proxy's RPS")
     ap.add_argument("--paired", action="store_true", help="load both proxies at once in every round")
@@ -144,11 +145,10 @@ def main() -> None:
     stock, solv = results["stock"], results["solv"]
     saturated = pct(solv[0], 50) - pct(stock[0], 50)
     overhead = pct(latency["solv"][0], 50) - pct(latency["stock"][0], 50)
-    ratio = statistics.mean(solv[1]) / statistics.mean(stock[1])
-    if args.paired:
-        delta = statistics.median(s - t for s, t in zip(cpu["solv"], cpu["stock"], strict=True))
-    else:
-        delta = statistics.mean(cpu["solv"]) - statistics.mean(cpu["stock"])
+    # Round r of stock and of solv ran next to each other (or at once, paired): compare within rounds and
+    # take the median, so a machine that speeds up or slows down over the run does not decide the result.
+    ratio = statistics.median(b / a for a, b in zip(stock[1], solv[1], strict=True))
+    delta = statistics.median(b - a for a, b in zip(cpu["stock"], cpu["solv"], strict=True))
     print(f"overhead_p50_ms={overhead:.2f} rps_ratio={ratio:.3f} cpu_ms_delta={delta:.2f} "
           f"saturated_p50_delta_ms={saturated:.2f} rate={rate:.1f}" + (" paired=1" if args.paired else ""))
 

@@ -121,20 +121,13 @@ def decide(deployments: Sequence[D], load: Mapping[str, ReplicaLoad], affinity_k
     ``new``: an anonymous conversation's first request (no earlier turn cached anywhere).
     ``remembered``: the replica this conversation's last request went to (:mod:`.placement`); it
     comes first, ahead of the key's rendezvous ranking, and is left by the same spill rule."""
-    if not deployments:
-        raise ValueError("decide() needs at least one deployment")
     if len(deployments) == 1:
         return Choice(deployments[0], "only")
-    by_id = {id_of(d): d for d in deployments}
-    loads = {i: load.get(i, ReplicaLoad()) for i in by_id}
-    pool = [i for i in by_id if not loads[i].failing] or list(by_id)
+    by_id, loads, pool, scores = _field(deployments, load, id_of, "decide")
     ranking = rendezvous_rank(list(by_id), affinity_key) if affinity_key else list(by_id)
     if remembered in by_id:
         ranking = [remembered] + [i for i in ranking if i != remembered]
     order = [i for i in ranking if i in pool]
-    # One basis for all: a replica without fresh metrics would otherwise look idler than it is.
-    metrics = all(loads[i].has_metrics for i in pool)
-    scores = {i: score(loads[i], metrics) for i in pool}
     least = min(scores.values())
     if policy.affinity and affinity_key:
         for replica in order:
@@ -153,18 +146,12 @@ def place(deployments: Sequence[D], load: Mapping[str, ReplicaLoad], affinity_ke
     the least loaded (the new-conversation thresholds) nor KV-full; ties go to the shorter queue,
     then the ranking. At moderate load queues are 0-1 deep everywhere and say little; the
     conversations already placed predict each replica's work."""
-    if not deployments:
-        raise ValueError("place() needs at least one deployment")
     if len(deployments) == 1:
         return Choice(deployments[0], "only")
-    by_id = {id_of(d): d for d in deployments}
-    loads = {i: load.get(i, ReplicaLoad()) for i in by_id}
-    pool = [i for i in by_id if not loads[i].failing] or list(by_id)
+    by_id, loads, pool, scores = _field(deployments, load, id_of, "place")
     ranking = rendezvous_rank(pool, affinity_key) if affinity_key else pool
     k = policy.placement_candidates
     candidates = ranking[:k] if k > 0 else ranking
-    metrics = all(loads[i].has_metrics for i in pool)
-    scores = {i: score(loads[i], metrics) for i in pool}
     least = min(scores.values())
     fit = [i for i in candidates if not overloaded(scores[i], least, policy, new=True)
            and not _kv_full(loads[i], policy)]
@@ -173,6 +160,19 @@ def place(deployments: Sequence[D], load: Mapping[str, ReplicaLoad], affinity_ke
     rank = {i: n for n, i in enumerate(ranking)}
     best = min(fit, key=lambda i: (conversations.get(i, 0), scores[i], rank[i]))
     return Choice(by_id[best], "placed")
+
+
+def _field(deployments: Sequence[D], load: Mapping[str, ReplicaLoad], id_of: Callable[[D], str],
+           caller: str) -> tuple[dict[str, D], dict[str, ReplicaLoad], list[str], dict[str, float]]:
+    """The replicas by id, their loads, the pool (the healthy ones, else all) and the pool's scores."""
+    if not deployments:
+        raise ValueError(f"{caller}() needs at least one deployment")
+    by_id = {id_of(d): d for d in deployments}
+    loads = {i: load.get(i, ReplicaLoad()) for i in by_id}
+    pool = [i for i in by_id if not loads[i].failing] or list(by_id)
+    # One basis for all: a replica without fresh metrics would otherwise look idler than it is.
+    metrics = all(loads[i].has_metrics for i in pool)
+    return by_id, loads, pool, {i: score(loads[i], metrics) for i in pool}
 
 
 def choose(deployments: Sequence[D], load: Mapping[str, ReplicaLoad], affinity_key: str | None,
