@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from solvstack.proxy.bodyguard import problem
-from solvstack.proxy.streams import StreamCut, guard_stream, upstream_finished
+from solvstack.proxy.streams import Drain, GatewayStopping, StreamCut, guard_stream, upstream_finished
 from solvstack.proxy.validate import chat_body_error, completion_body_error
 
 USER = {"role": "user", "content": "hi"}
@@ -99,3 +99,35 @@ def test_unknown_streams_are_not_judged() -> None:
     fallback = Wrapper([], [])
     fallback.fallback_headers_adopted = True  # type: ignore[attr-defined]
     assert upstream_finished(fallback) is None
+
+
+def test_a_stopping_proxy_ends_streams_once_the_drain_time_is_over() -> None:
+    now = [100.0]
+    drain = Drain(2.0, clock=lambda: now[0])
+    chunks = [chunk(None), chunk(None), chunk(None), chunk("stop")]
+
+    async def read() -> list[Any]:
+        got = []
+        async for c in guard_stream(Wrapper(list(chunks), list(chunks)), "m", drain):
+            got.append(c)
+            if len(got) == 1:
+                drain.start()  # SIGTERM after the first chunk
+            now[0] += 1.5  # each chunk takes 1.5 s
+        return got
+
+    with pytest.raises(GatewayStopping, match="stopping and its streams had 2 s to finish") as info:
+        asyncio.run(read())
+    assert info.value.status_code == 503
+
+
+def test_drain_not_started_never_ends_a_stream() -> None:
+    drain = Drain(0.0)
+    final = chunk("stop")
+    out = asyncio.run(_drained(Wrapper([chunk(None), final], [chunk(None), final]), drain))
+    assert out == [chunk(None), final] and not drain.over()
+    drain.start()
+    assert drain.over()
+
+
+async def _drained(response: Any, drain: Drain) -> list[Any]:
+    return [c async for c in guard_stream(response, "m", drain)]

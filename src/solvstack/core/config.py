@@ -84,6 +84,10 @@ class SolvConfig(Strict):
     escalate: dict[Level, ModelGroup] = {}
     retrieval: RetrievalConfig | None = None  # web search for RAG; absent (or empty): none
     routing: RoutingConfig = RoutingConfig()  # the replica filter (docs/gpus.md)
+    # On SIGTERM, streams still open after this many seconds end with an error event (retry elsewhere)
+    # instead of being cut by the orchestrator's SIGKILL: keep it below its grace period (compose.yaml:
+    # 60 s; Kubernetes' default: 30 s).
+    drain_s: float = Field(25.0, ge=0, le=3600)
 
     @field_validator("classifier", "shared_cache", "routing", mode="before")
     @classmethod

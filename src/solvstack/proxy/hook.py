@@ -41,7 +41,7 @@ from solvstack.proxy.requestdata import (
     put_decision,
     update_decision,
 )
-from solvstack.proxy.streams import guard_stream
+from solvstack.proxy.streams import Drain, guard_stream
 from solvstack.proxy.validate import chat_body_error, completion_body_error
 
 log = logging.getLogger("solv")
@@ -72,6 +72,7 @@ class ThinkingHook(CustomLogger):
     def __init__(self, cfg: SolvConfig, classifier: Classifier, augmenter: Augmenter | None = None) -> None:
         super().__init__()
         self.cfg, self.classifier, self.augmenter = cfg, classifier, augmenter
+        self.drain = Drain(cfg.drain_s)  # started by SIGTERM once installed (plugins/solv.py)
         self.policy = Policy(cfg.default_level, cfg.rag_thinking,
                              auto_search=augmenter is None or augmenter.auto_search,
                              search_confidence=Policy.search_confidence if augmenter is None
@@ -130,6 +131,6 @@ class ThinkingHook(CustomLogger):
         self, user_api_key_dict: Any, response: Any, request_data: dict,
     ) -> AsyncGenerator[Any, None]:
         """A stream the model server cut ends with an error event, not LiteLLM's synthetic "stop"."""
-        async for chunk in guard_stream(response, str(request_data.get("model"))):
+        async for chunk in guard_stream(response, str(request_data.get("model")), self.drain):
             yield chunk
 

@@ -6,6 +6,7 @@ value raises :class:`~solvstack.core.config.ConfigError` and the proxy does not 
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from solvstack.core.classify.base import Classifier
@@ -17,6 +18,8 @@ from solvstack.proxy.gateway import Solv
 from solvstack.proxy.hook import Augmenter, ThinkingHook
 from solvstack.proxy.metrics import ReplicaLogger, mount_metrics
 from solvstack.proxy.routing.plugin import build_routing
+
+log = logging.getLogger("solv")
 
 
 def build_classifier(cfg: SolvConfig) -> Classifier:
@@ -47,9 +50,12 @@ def build_hook(config_path: Path | None = None) -> ThinkingHook:
     return ThinkingHook(cfg, build_classifier(cfg), build_augmenter(raw, cfg))
 
 
-def build_solv(config_path: Path | None = None) -> Solv:
-    """Thinking, routing, replica metrics and key errors as one callback; mounts ``/metrics``."""
+def build_solv(config_path: Path | None = None, *, signals: bool = False) -> Solv:
+    """Thinking, routing, replica metrics and key errors as one callback; mounts ``/metrics``.
+    ``signals``: chain the stream drain onto the server's ``SIGTERM`` handler (the proxy's entry file)."""
     path = config_path or find_config_path()
     solv = Solv(build_hook(path), build_routing(path), ReplicaLogger())
     mount_metrics(path)
+    if signals and not solv.thinking.drain.install():
+        log.warning("solv: cannot set a SIGTERM handler here; streams are not drained with an error event")
     return solv

@@ -9,14 +9,24 @@ finish reason, so a closing chunk with no finish reason in ``chunks`` means the 
 :func:`guard_stream` then raises :class:`StreamCut`, which the proxy sends as its usual
 ``data: {"error": ...}`` event instead of the false "stop".
 
+A proxy that is being stopped (``SIGTERM``: ``docker compose stop``, Kubernetes, a rolling restart)
+stops taking connections and lets its streams finish; a stream still running ``solv.drain_s`` after the
+signal ends with a :class:`GatewayStopping` error event instead, before the orchestrator's ``SIGKILL``
+would cut it mid-chunk (:class:`Drain`).
+
 >>> StreamCut("qwen3-8b").status_code
 502
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import logging
+import signal
+import time
+from collections.abc import AsyncIterator, Callable
 from typing import Any
+
+log = logging.getLogger("solv")
 
 
 class StreamCut(RuntimeError):
@@ -29,6 +39,55 @@ class StreamCut(RuntimeError):
         self.message = (f"the model server for {model!r} closed the stream before it finished "
                         "(no finish_reason); the answer above is incomplete: retry the request")
         super().__init__(self.message)
+
+
+class GatewayStopping(RuntimeError):
+    """This proxy replica is stopping and its drain time is over; the client should retry elsewhere."""
+
+    status_code = 503
+    type = "gateway_stopping"
+
+    def __init__(self, drain_s: float) -> None:
+        self.message = (f"this gateway replica is stopping and its streams had {drain_s:g} s to finish; the answer "
+                        "above is incomplete: retry the request (the load balancer sends it to another replica)")
+        super().__init__(self.message)
+
+
+class Drain:
+    """When this process was told to stop, and whether a stream's time to finish is over.
+
+    :meth:`install` chains onto the ``SIGTERM`` handler the server has (uvicorn's graceful exit), so the
+    server still stops taking connections and waits for open ones; streams then have ``drain_s``.
+    """
+
+    def __init__(self, drain_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.drain_s, self.clock = drain_s, clock
+        self.deadline: float | None = None
+
+    def start(self) -> None:
+        if self.deadline is None:
+            self.deadline = self.clock() + self.drain_s
+            log.warning("solv: stopping; open streams have %g s to finish (solv.drain_s)", self.drain_s)
+
+    def over(self) -> bool:
+        return self.deadline is not None and self.clock() >= self.deadline
+
+    def install(self) -> bool:
+        """Chain onto the current ``SIGTERM`` handler; False where signals cannot be set (not the main thread)."""
+        previous = signal.getsignal(signal.SIGTERM)
+
+        def on_term(signum: int, frame: Any) -> None:
+            self.start()
+            if callable(previous):
+                previous(signum, frame)
+            elif previous == signal.SIG_DFL:
+                raise SystemExit(128 + signum)
+
+        try:
+            signal.signal(signal.SIGTERM, on_term)
+        except ValueError:  # not the main thread of the main interpreter
+            return False
+        return True
 
 
 def finish_reason(chunk: Any) -> str | None:
@@ -46,9 +105,12 @@ def upstream_finished(response: Any) -> bool | None:
     return any(finish_reason(c) for c in chunks)
 
 
-async def guard_stream(response: Any, model: str) -> AsyncIterator[Any]:
-    """Yield ``response`` unchanged; raise :class:`StreamCut` in place of a synthetic closing chunk."""
+async def guard_stream(response: Any, model: str, drain: Drain | None = None) -> AsyncIterator[Any]:
+    """Yield ``response`` unchanged; raise :class:`StreamCut` in place of a synthetic closing chunk, and
+    :class:`GatewayStopping` once a stopping proxy's drain time is over."""
     async for chunk in response:
         if finish_reason(chunk) and upstream_finished(response) is False:
             raise StreamCut(model)
+        if drain is not None and drain.over():
+            raise GatewayStopping(drain.drain_s)
         yield chunk
