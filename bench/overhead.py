@@ -21,6 +21,8 @@ round, since this kind of machine drifts by ±20 % over a minute.
 
 ``--paired``: each round loads both proxies *at the same time*, so whatever else runs on a shared
 machine slows both alike. Use it where other jobs run (CI, a busy laptop); sequential rounds otherwise.
+``--pin``: both proxies on CPU 0 and the backend and load generator on the other CPUs, so neither proxy
+shares its core with the load (``taskset``; Linux).
 """
 
 from __future__ import annotations
@@ -96,6 +98,8 @@ def main() -> None:
     ap.add_argument("--rate-fraction", type=float, default=0.5,
                     help="latency phase: requests per second as a fraction of the stock proxy's RPS")
     ap.add_argument("--paired", action="store_true", help="load both proxies at once in every round")
+    ap.add_argument("--pin", action="store_true",
+                    help="proxies on CPU 0, backend and load generator on the others (Linux, 2+ CPUs)")
     ap.add_argument("--callbacks", default="repo",
                     help="comma-separated callbacks of the solv proxy; 'repo' (default) = the shipped list")
     args = ap.parse_args()
@@ -110,6 +114,8 @@ def main() -> None:
         chosen = {} if args.callbacks == "repo" else {"litellm_settings": {"callbacks": args.callbacks.split(",")}}
         solv_cfg = write_variant(Path(tmp) / "solv", models, **chosen)
         proxies = {"stock": start_proxy(stock_cfg), "solv": start_proxy(solv_cfg)}
+        if args.pin:
+            pin(proxies, backend.pid)
         try:
             for p in proxies.values():  # warm-up: connection pools, first-request imports
                 asyncio.run(load(p.url, 50, args.concurrency))
@@ -171,6 +177,20 @@ def paired(proxies: dict[str, ProxyProcess], rounds: int, n: int,
     for _ in range(rounds):
         asyncio.run(one_round())
     return results
+
+
+def pin(proxies: dict[str, ProxyProcess], backend_pid: int) -> None:
+    """Each proxy (every thread) on CPU 0; this process and the backend on the rest, so a proxy never
+    shares its core with the load it is measured under, and both proxies run on the same one."""
+    others = sorted(os.sched_getaffinity(0) - {0})
+    if not others:
+        raise SystemExit("--pin needs at least 2 CPUs")
+    for p in proxies.values():
+        assert p.proc is not None
+        subprocess.run(["taskset", "-a", "-p", "-c", "0", str(p.proc.pid)], check=True, stdout=subprocess.DEVNULL)
+    for pid in (backend_pid, os.getpid()):
+        subprocess.run(["taskset", "-a", "-p", "-c", ",".join(map(str, others)), str(pid)], check=True,
+                       stdout=subprocess.DEVNULL)
 
 
 def cpu_ms(proxy: ProxyProcess) -> float:
