@@ -7,6 +7,7 @@ import json
 import httpx
 import pytest
 
+from tests.conftest import FAMILIES
 from tests.support.backend import RecordingBackend
 
 
@@ -45,10 +46,12 @@ def test_override_sets_qwen_switch_and_is_stripped(client, rec, prompt, level, e
     ("cloud", "/think prove it", {"reasoning_effort": "high"}),
 ])
 def test_family_table_reaches_backend(client, rec, model, prompt, expect):
-    assert chat(client, model, prompt).status_code == 200
+    r = chat(client, model, prompt)
+    assert r.status_code == 200
     body = forwarded(rec)
     for key, value in expect.items():
         assert body[key] == value
+    assert r.headers["x-solv-family"] == FAMILIES[model]  # the chosen deployment's family, told to the client
 
 
 @pytest.mark.parametrize("model", ["plain", "r1"])

@@ -39,7 +39,7 @@ from solvstack.proxy.requestdata import (
     drop_client_decision,
     model_info_of,
     put_decision,
-    update_decision,
+    put_family,
 )
 from solvstack.proxy.streams import Drain, guard_stream
 from solvstack.proxy.validate import chat_body_error, completion_body_error
@@ -116,7 +116,7 @@ class ThinkingHook(CustomLogger):
             return await drop_unhonoured_budget(kwargs)  # a client's own budget, where the server takes none
         model_info = model_info_of(kwargs)
         family = str(model_info.get("solv_thinking") or self.cfg.default_family)
-        update_decision(kwargs, decision.with_family(family))
+        put_family(kwargs, family)
         return await apply_thinking(kwargs, family, Level(decision.thinking), self.cfg, model_info)  # + budget
 
     # -- response -------------------------------------------------------------------------------

@@ -20,7 +20,7 @@ copies and serialises metadata); :class:`DecisionRecord` is its typed form.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 META_KEY = "solv"
@@ -66,9 +66,6 @@ class DecisionRecord:
                    escalated_from=None if f.get("escalated_from") is None else str(f["escalated_from"]),
                    family=None if f.get("family") is None else str(f["family"]))
 
-    def with_family(self, family: str) -> DecisionRecord:
-        return replace(self, family=family)
-
 
 def _float(value: object) -> float:
     try:
@@ -110,12 +107,12 @@ def put_decision(data: dict[str, Any], decision: DecisionRecord) -> None:
     metadata[META_KEY] = decision.fields()
 
 
-def update_decision(kwargs: Mapping[str, Any], decision: DecisionRecord) -> None:
-    """Replace the decision where the deployment hook found it (the proxy's response headers read it there)."""
+def put_family(kwargs: Mapping[str, Any], family: str) -> None:
+    """Add the chosen deployment's thinking family to the decision where the deployment hook found it
+    (the proxy's response headers read it there)."""
     for holder in (kwargs.get("metadata"), kwargs.get("litellm_metadata")):
         if isinstance(holder, dict) and isinstance(holder.get(META_KEY), dict):
-            holder[META_KEY].clear()
-            holder[META_KEY].update(decision.fields())
+            holder[META_KEY]["family"] = family
             return
 
 
