@@ -33,6 +33,8 @@ def test_defaults():
     ({"classifier": {"confidence_threshold": 1.5}}, "solv.classifier.confidence_threshold"),
     ({"classifier": {"kind": "llm", "llm": {"model": "nope"}}}, "'nope'"),
     ({"escalate": {"HIGH": "cloud"}}, "solv.escalate.HIGH"),
+    ({"drain_s": -1}, "solv.drain_s"),
+    ({"drain_s": "soon"}, "solv.drain_s"),
 ])
 def test_bad_values_are_named(solv, needle):
     with pytest.raises(ConfigError) as err:
