@@ -29,6 +29,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from litellm.caching.in_memory_cache import InMemoryCache
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from solvstack.core.config import SharedCacheConfig
 
@@ -84,8 +85,17 @@ class RedisLink:
     async def _call(self, op: Callable[[Any], Awaitable[T]]) -> T | object:
         if not self.usable:
             return _FAILED
+        deadline = self.clock() + self.timeout_s
         try:
-            result = await asyncio.wait_for(op(self.redis.init_async_client()), self.timeout_s)
+            try:
+                result = await asyncio.wait_for(op(self.redis.init_async_client()), self.timeout_s)
+            except RedisConnectionError:
+                # A connection pooled before Redis restarted fails once ("Connection closed by server");
+                # the pool replaces it, so try once more within what is left of the time budget.
+                left = deadline - self.clock()
+                if left <= 0:
+                    raise
+                result = await asyncio.wait_for(op(self.redis.init_async_client()), left)
         except Exception as exc:  # any failure, a timeout included: serve from memory
             self._went_down(exc)
             return _FAILED
