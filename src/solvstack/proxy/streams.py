@@ -29,28 +29,38 @@ from typing import Any
 log = logging.getLogger("solv")
 
 
-class StreamCut(RuntimeError):
+class StreamEnded(RuntimeError):
+    """A stream solv ends with an error event; LiteLLM sends ``status_code``, ``type`` and ``message``."""
+
+    status_code = 500
+    type = "stream_ended"
+
+    def __init__(self, message: str) -> None:
+        self.message = message
+        super().__init__(message)
+
+
+class StreamCut(StreamEnded):
     """The model server closed the stream before it finished; the answer is incomplete."""
 
     status_code = 502
     type = "upstream_stream_cut"
 
     def __init__(self, model: str) -> None:
-        self.message = (f"the model server for {model!r} closed the stream before it finished "
-                        "(no finish_reason); the answer above is incomplete: retry the request")
-        super().__init__(self.message)
+        super().__init__(f"the model server for {model!r} closed the stream before it finished "
+                         "(no finish_reason); the answer above is incomplete: retry the request")
 
 
-class GatewayStopping(RuntimeError):
+class GatewayStopping(StreamEnded):
     """This proxy replica is stopping and its drain time is over; the client should retry elsewhere."""
 
     status_code = 503
     type = "gateway_stopping"
 
     def __init__(self, drain_s: float) -> None:
-        self.message = (f"this gateway replica is stopping and its streams had {drain_s:g} s to finish; the answer "
-                        "above is incomplete: retry the request (the load balancer sends it to another replica)")
-        super().__init__(self.message)
+        super().__init__(f"this gateway replica is stopping and its streams had {drain_s:g} s to finish; the "
+                         "answer above is incomplete: retry the request (the load balancer sends it to another "
+                         "replica)")
 
 
 class Drain:
