@@ -51,17 +51,26 @@ def as_json(verdict: Verdict, extra: dict[str, Any] | None = None) -> str:
     return json.dumps(out, ensure_ascii=False)
 
 
+def json_object(line: str, where: str, fields: str) -> dict[str, Any] | None:
+    """The JSON object on one line of a JSONL file (None for a blank line); a ValueError names ``where``
+    and the ``fields`` the object should have."""
+    if not line.strip():
+        return None
+    try:
+        rec = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{where}: not valid JSON ({exc.msg})") from None
+    if not isinstance(rec, dict):
+        raise ValueError(f"{where}: expected a JSON object with {fields}")
+    return rec
+
+
 def read_records(lines: Iterable[str], name: str) -> Iterator[tuple[int, dict[str, Any]]]:
     """Yield (line number, record); raise ValueError naming the line for a bad one."""
     for n, line in enumerate(lines, 1):
-        if not line.strip():
+        rec = json_object(line, f"{name}:{n}", "'prompt' or 'body'")
+        if rec is None:
             continue
-        try:
-            rec = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise ValueError(f"{name}:{n}: not JSON ({exc.msg})") from None
-        if not isinstance(rec, dict):
-            raise ValueError(f"{name}:{n}: expected a JSON object with 'prompt' or 'body'")
         body = rec.get("body")
         if body is not None:
             if not isinstance(body, dict) or not isinstance(body.get("messages"), list):

@@ -38,7 +38,7 @@ from typing import Any
 from solvstack.core.classify.base import Conversation
 from solvstack.core.decide import Verdict, decide
 from solvstack.core.levels import Level
-from solvstack.ops.classify import body_of
+from solvstack.ops.classify import body_of, json_object
 
 LEVELS: tuple[str, ...] = tuple(level.value for level in Level)
 LITELLM_TIER_TO_LEVEL: dict[str, str] = {
@@ -97,15 +97,13 @@ def load_examples(path: Path) -> list[Example]:
 
 
 def _parse_line(path: Path, lineno: int, line: str) -> Example | None:
-    if not line.strip():
-        return None
     where = f"{path}:{lineno}"
     try:
-        obj = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise EvalFileError(f"{where}: not valid JSON ({exc.msg})") from None
-    if not isinstance(obj, dict):
-        raise EvalFileError(f"{where}: expected a JSON object with 'prompt' and 'label'")
+        obj = json_object(line, where, "'prompt' and 'label'")
+    except ValueError as exc:
+        raise EvalFileError(str(exc)) from None
+    if obj is None:
+        return None
     if "body" in obj:
         return _parse_body_line(obj, where)
     prompt = obj.get("prompt", obj.get("text"))
