@@ -6,7 +6,7 @@ import pytest
 
 from solvstack.core.config import ConfigError, SharedCacheConfig, parse_solv
 from solvstack.ops.proxyproc import MAX_WORKERS, default_workers, usable_cores, worker_env
-from solvstack.proxy.sharedcache import RedisLink, redis_link
+from solvstack.proxy.sharedcache import redis_link
 
 
 def test_default_workers_is_one_per_core_capped(monkeypatch: pytest.MonkeyPatch):
@@ -45,40 +45,3 @@ def test_no_redis_in_the_environment_means_process_memory(monkeypatch: pytest.Mo
     monkeypatch.setenv("REDIS_HOST", "127.0.0.1")
     assert redis_link(SharedCacheConfig(redis="off")) is None
     redis_link.cache_clear()
-
-
-class _Client:
-    """Answers like redis.asyncio, after failing ``broken`` calls the way a stale pooled connection does."""
-
-    def __init__(self, broken: int) -> None:
-        self.broken, self.calls = broken, 0
-
-    async def get(self, key: str) -> bytes:
-        self.calls += 1
-        if self.calls <= self.broken:
-            from redis.exceptions import ConnectionError as RedisConnectionError
-
-            raise RedisConnectionError("Connection closed by server.")
-        return b'["HIGH", 0.9]'
-
-
-class _Redis:
-    def __init__(self, client: _Client) -> None:
-        self.client = client
-
-    def init_async_client(self) -> _Client:
-        return self.client
-
-
-async def test_a_connection_from_before_a_redis_restart_is_retried_once() -> None:
-    link = RedisLink(_Redis(_Client(broken=1)), "test", timeout_s=0.5, retry_after_s=10)  # type: ignore[arg-type]
-    assert await link.get("k") == (True, ["HIGH", 0.9])
-    assert not link.down
-
-
-async def test_redis_that_stays_unreachable_is_down_after_the_retry() -> None:
-    client = _Client(broken=5)
-    link = RedisLink(_Redis(client), "test", timeout_s=0.5, retry_after_s=10)  # type: ignore[arg-type]
-    assert await link.get("k") == (False, None)
-    assert link.down and client.calls == 2  # one retry, then memory; no more calls until retry_after_s
-    assert await link.get("k") == (False, None) and client.calls == 2
