@@ -1,26 +1,30 @@
 """Trace-driven simulator of N vLLM replicas behind each routing strategy, for 8-64 GPUs.
 
-    .venv/bin/python -m bench.routing_sim            # calibration + projections, ~45 s on 2 busy cores, pure Python
+    .venv/bin/python -m bench.routing_sim            # calibration + projections, ~40 s on 2 busy cores, pure Python
 
 What is modelled (one replica = one vLLM engine, continuous batching):
 
 * each engine step spends a token budget on one decode token per running request and prefill
   chunks of the *uncached* prompt tokens, then admits waiting requests (FCFS, up to ``max_seqs``)
-  while budget is left, looking each up in the replica's **prefix cache** when admitted (16-token
+  while budget is left, looking each up in the replica's **prefix cache** when admitted (whole KV
   blocks, hash-chained like vLLM's, LRU eviction at a fixed number of blocks; at least the last
-  token is always computed); computed blocks are cached at the end of each step;
-* a step lasts ``t_step + t_prefill * prefill_tokens + t_attn * attended + t_decode *
-  decoding_requests``: ``attended`` sums, over every token computed, the tokens it attends to (a
-  chunk of new tokens still reads the whole cached prefix, so a hit on a long history is cheaper
-  than a miss but not free), and the batch's decode cost grows with the sequences running; the
-  first token comes at the end of the step that finishes the prefill;
+  token is always computed); computed whole blocks are cached at the end of each step. Blocks are
+  16 tokens on GPUs (the projection) and 128 on CPU (vLLM's CPU default, the calibration replicas):
+  with 128, a turn's last partial block and the answer around it are recomputed;
+* a step lasts ``t_step + t_prefill * prefill_tokens + t_ctx * context + t_attn * attended +
+  t_decode * decoding_requests``: ``context`` sums, over the step's prefill chunks, the tokens
+  already in the KV cache before each chunk (its cached prefix, earlier chunks), which the chunk
+  reads once (a hit on a long history is cheaper than a miss but not free); ``attended`` sums,
+  over every token computed, the tokens it attends to; the batch's decode cost grows with the
+  sequences running; the first token comes at the end of the step that finishes the prefill;
 * the proxy is one process: it spends CPU on each request in proportion to its size (``proxy_s``
   per 1k prompt tokens: parsing, token counting, the hooks) one request at a time before forwarding
-  it, so requests sent together queue in it; TTFT adds that wait and a parallel overhead (network,
-  client);
+  it, so requests sent together queue in it; TTFT adds that wait and a parallel overhead (the
+  first token's way out through vLLM's API server, the proxy and the client);
 * calibration only: the two replicas share the machine's 2 cores with the proxies and the client, so
-  a replica's step is ``1 + contention`` times longer while the other replica is busy too (an idle
-  replica leaves its core to the proxies); 0 in the projection (one GPU each);
+  a replica's step is ``1 + contention`` times longer while the other replica is busy too, and the
+  proxy's and the client's work ``1 + proxy_contention`` times longer while both are (an idle
+  replica leaves its core to the rest); both 0 in the projection (one GPU each);
   vLLM's ``prefix_cache_queries`` / ``hits`` are counted the same way (prompt tokens / cached ones);
 * the router sees what the real one sees: its own in-flight counts (up at once; down when the
   answer is sent for solv, when LiteLLM's logging worker runs the success callbacks, ``log_lag_s``
@@ -46,11 +50,14 @@ call and a tool output of 150-800 tokens drawn by the real benchmark's own ``age
 uniform (unique single prompts).
 
 1. **Calibration**: the real benchmark's closed loop (2 replicas, 3-4 sessions at once, turns back
-   to back, 4 rounds), the replica's cost constants (t_prefill, t_attn, t_step, contention) fitted
-   to vLLM's own mean TTFT in LiteLLM's options' cells, the proxy's serial CPU per request and its
-   parallel overhead to their TTFT p50 through the proxy; then every cell
-   is compared with the real run (``bench/routing_real.json``, written by ``bench/routing.py
-   --json``): TTFT p50, vLLM's TTFT and hit rate. solv's cells and every hit rate are not fitted.
+   to back, 4 rounds), the replica's cost constants (t_prefill, t_ctx, t_attn, t_step, contention)
+   fitted to vLLM's own mean TTFT in LiteLLM's options' cells, the proxy's serial CPU per request,
+   its parallel overhead and ``proxy_contention`` to their TTFT p50 through the proxy; then every
+   cell is compared with the real run (``bench/routing_real.json``, written by ``bench/routing.py
+   --json``): TTFT p50 (each simulated run's median, as one real run takes it, averaged over 8
+   runs), vLLM's TTFT and hit rate. solv's cells and every hit rate are not fitted. solv runs as the
+   real run's proxy ran it: placement on or off, as its cells record
+   (``solv`` and ``solv-hash``; runs before that field: off).
 2. **Projection**: 8, 16, 64 replicas, sessions arriving as a Poisson process with think/tool time
    between turns, at 50/70/90 % load (offered work, counted as if nothing were cached, over the
    replicas' capacity).
@@ -69,11 +76,14 @@ from __future__ import annotations
 import argparse
 import heapq
 import json
+import math
+import os
 import random
 import statistics
 import time
 from collections import Counter, OrderedDict, deque
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -88,6 +98,8 @@ BLOCK = 16
 STRATEGIES = ("shuffle", "least-busy", "session_affinity", "deployment_affinity", "solv", "oracle")
 LITELLM = ("shuffle", "least-busy", "session_affinity", "deployment_affinity")
 LOADS = ("chat", "agent", "uniform")
+SOLV_VARIANTS = ("solv-hash", "solv")  # the real benchmark's solv cells: placement off, and as configured
+REAL_STRATEGIES = (*LITELLM, *SOLV_VARIANTS)
 
 
 # -- the replica ------------------------------------------------------------------------------------
@@ -101,6 +113,10 @@ class Costs:
     # s per (computed token x token it attends to): a chunk of new tokens still attends over the whole
     # cached prefix, so a long conversation's cache hit is cheaper than a miss but not free
     t_attn: float = 2e-7
+    # s per token of context a prefill chunk reads before its own tokens (the cached prefix, earlier
+    # chunks), once per chunk: gathering that KV from the paged cache, and vLLM's per-request work
+    # that scales with the whole prompt (block hashes, input tensors), paid by a hit as much as a miss
+    t_ctx: float = 0.0
     overhead: float = 0.08  # s the proxy and client add to every TTFT (in parallel: the network, the client)
     proxy_s: float = 0.0  # s of the proxy's own CPU per 1k prompt tokens before it forwards a request (parsing,
     # token counting, the hooks), one request at a time: requests sent together queue in it
@@ -108,10 +124,18 @@ class Costs:
     # step is this much slower while the other replicas are busy too (an idle one leaves its core to the
     # proxies); 0 on GPUs (the projection).
     contention: float = 0.0
+    # ...and the proxy, the client and vLLM's API servers (no core of their own) get one only while a
+    # replica is idle: their work (the proxy's serial CPU, the overhead a first token pays on its way
+    # out) takes this much longer while every replica is busy (calibration only, like ``contention``)
+    proxy_contention: float = 0.0
     log_lag_s: float = 1.0  # LiteLLM's success callbacks (which end in-flight counts) run this late
     budget: int = 2048  # tokens per step (chunked prefill)
     max_seqs: int = 64
     cache_blocks: int = 4096  # prefix cache per replica, in 16-token blocks
+    # tokens per KV-cache block: what the prefix cache shares and keeps, in whole blocks only (a
+    # partial last block is always recomputed). vLLM's default on GPUs is 16; on CPU it is 128
+    # (vllm/platforms/cpu.py), which the calibration replicas run with. A multiple of BLOCK.
+    block: int = BLOCK
 
 
 class Prompt:
@@ -179,14 +203,20 @@ class Replica:
         self.queue_area = 0.0  # integral of (running + waiting) over time
 
     def cached_tokens(self, blocks: tuple[int, ...], tokens: int, touch: bool = False) -> int:
+        """Prompt tokens found in the cache: whole KV blocks (``Costs.block`` tokens, each
+        ``block // BLOCK`` of the prompt's hash-chained 16-token pieces), at most ``tokens - 1`` of them
+        (the last token is always computed), as vLLM's ``get_computed_blocks``."""
         n = 0
         for b in blocks:
             if b not in self.cache:
                 break
-            if touch:
-                self.cache.move_to_end(b)
             n += 1
-        return min(n * BLOCK, tokens - 1)
+        per = self.c.block // BLOCK
+        n = min(n // per * per, (tokens - 1) // self.c.block * per)
+        if touch:
+            for b in blocks[:n]:
+                self.cache.move_to_end(b)
+        return n * BLOCK
 
     def insert(self, blocks: tuple[int, ...]) -> None:
         for b in blocks:
@@ -221,15 +251,17 @@ class Replica:
             budget -= take
         prefilled, firsts = 0, []
         attended = sum(r.tokens for r in decoding)  # each decode token attends over its whole context
+        context = 0  # tokens already in the KV cache that this step's prefill chunks read
         for r, take in chunks:
             attended += take * (r.tokens - r.prefill_left + take // 2)
+            context += r.tokens - r.prefill_left
             r.prefill_left -= take
             prefilled += take
-            self.insert(r.blocks[:(r.tokens - r.prefill_left) // BLOCK])
+            self.insert(r.blocks[:(r.tokens - r.prefill_left) // self.c.block * (self.c.block // BLOCK)])
             if r.prefill_left == 0:
                 firsts.append(r)
         end = now + slowdown * (self.c.t_step + self.c.t_prefill * prefilled + self.c.t_attn * attended
-                                + self.c.t_decode * len(decoding))
+                                + self.c.t_ctx * context + self.c.t_decode * len(decoding))
         done = []
         for r in firsts:
             r.first_token = end
@@ -389,6 +421,8 @@ def sessions(load: str, shape: Shape, n: int, tag: str, ids: Iterator[int]) -> l
 @dataclass
 class Outcome:
     ttft: list[float] = field(default_factory=list)
+    base: list[float] = field(default_factory=list)  # TTFT without the overhead...
+    stretch: list[float] = field(default_factory=list)  # ...and how much longer the overhead took (shared cores)
     engine: list[float] = field(default_factory=list)  # vLLM's own TTFT: from receiving it to the first token
     hits: int = 0
     queries: int = 0
@@ -507,6 +541,14 @@ def simulate(strategy: str, load: str, n_replicas: int, costs: Costs, shape: Sha
 
     pending = [0]
     proxy_free = [0.0]  # when the proxy's CPU is next free
+
+    def stretch(t: float) -> float:
+        """How much longer the proxy's and the client's work takes now: 1 + proxy_contention while
+        every replica is busy (the calibration machine's shared cores; 1 on GPUs)."""
+        if not costs.proxy_contention or n_replicas < 2:
+            return 1.0
+        busy = sum(1 for o in replicas if o.waiting or o.running or o.busy)
+        return 1.0 + costs.proxy_contention * max(0, busy - 1) / (n_replicas - 1)
     while events:
         now, _, kind, payload = heapq.heappop(events)
         now_box[0] = now
@@ -515,7 +557,7 @@ def simulate(strategy: str, load: str, n_replicas: int, costs: Costs, shape: Sha
         elif kind == "send":  # the proxy takes requests one at a time (its CPU), then routes them
             req: Request = payload  # type: ignore[assignment]
             if costs.proxy_s:
-                proxy_free[0] = max(proxy_free[0], now) + costs.proxy_s * req.tokens / 1000
+                proxy_free[0] = max(proxy_free[0], now) + stretch(now) * costs.proxy_s * req.tokens / 1000
                 push(proxy_free[0], "route", req)
             else:
                 push(now, "route", req)
@@ -550,7 +592,9 @@ def simulate(strategy: str, load: str, n_replicas: int, costs: Costs, shape: Sha
             if len(history[i]) > 64:
                 del history[i][:32]
             for r in firsts:
-                out.ttft.append(r.first_token - r.arrival + costs.overhead)
+                out.base.append(r.first_token - r.arrival)
+                out.stretch.append(stretch(end))
+                out.ttft.append(out.base[-1] + costs.overhead * out.stretch[-1])
                 out.engine.append(r.first_token - r.routed)
             for r in done:  # LiteLLM's counts drop on its success event; solv's when the answer is sent
                 push(end + (costs.log_lag_s if strategy in LITELLM else 0.0), "logged", r)
@@ -588,37 +632,64 @@ class Cell:
     p50: float  # TTFT p50 through the proxy
     hit_rate: float
     engine: float  # vLLM's own mean TTFT (from receiving the request to its first token)
+    placement: str = "off"  # solv's cells: how the real run's proxy placed first requests (solv.routing.placement)
 
 
 BENCH_CLOSED = {"chat": (4, 4), "agent": (4, 4), "uniform": (4, 4)}  # per round: sessions (all at once); rounds
 
 
-def closed_run(strategy: str, load: str, costs: Costs, shape: Shape, seeds: int = 8) -> Cell:
-    """The real benchmark's closed loop (2 replicas), pooled over ``seeds`` runs."""
-    ttft: list[float] = []
-    engine: list[float] = []
-    hits = queries = 0
-    for seed in range(seeds):
-        o = simulate(strategy, load, 2, costs, shape, seed, closed=BENCH_CLOSED[load])
-        ttft += o.ttft
-        engine += o.engine
-        hits, queries = hits + o.hits, queries + o.queries
-    return Cell(statistics.median(ttft), hits / queries, statistics.mean(engine))
+def closed_runs(strategy: str, load: str, costs: Costs, shape: Shape, seeds: int = 8,
+                policy: Policy | None = None) -> list[Outcome]:
+    """The real benchmark's closed loop (2 replicas, 3-4 sessions at once, turns back to back,
+    4 rounds), once per seed: each is one whole benchmark run."""
+    return [simulate(strategy, load, 2, costs, shape, seed, closed=BENCH_CLOSED[load], policy=policy)
+            for seed in range(seeds)]
 
 
-FITTED = ("t_prefill", "t_attn", "t_step", "contention")  # t_decode: 4-token answers cannot tell it
+def as_cell(runs: list[Outcome], overhead: float | None = None) -> Cell:
+    """One real cell's numbers from simulated runs. Each run's TTFT p50 is taken as the real one is,
+    over that run's 16-64 requests, and the cell's p50 is the mean of those (the expected value of
+    what one real run reports). Pooling every run's requests into one median instead estimates the
+    population's median, which on these few-valued distributions (4 requests sent at once queue
+    into 2-4 clusters of TTFT) sits in a gap one run's median rarely lands in. ``overhead``: add this
+    parallel overhead (stretched as the run stretched it) instead of the one simulated. Hit rate and
+    vLLM's TTFT: pooled."""
+    def p50(o: Outcome) -> float:
+        if overhead is None:
+            return statistics.median(o.ttft)
+        return statistics.median(b + overhead * k for b, k in zip(o.base, o.stretch, strict=True))
+
+    engine = [e for o in runs for e in o.engine]
+    return Cell(statistics.mean(p50(o) for o in runs), sum(o.hits for o in runs) / sum(o.queries for o in runs),
+                statistics.mean(engine))
+
+
+def closed_run(strategy: str, load: str, costs: Costs, shape: Shape, seeds: int = 8,
+               policy: Policy | None = None) -> Cell:
+    """The real benchmark's numbers for one (load, strategy), simulated over ``seeds`` runs."""
+    return as_cell(closed_runs(strategy, load, costs, shape, seeds, policy))
+
+
+FITTED = ("t_prefill", "t_ctx", "t_attn", "t_step", "contention")  # t_decode: 4-token answers cannot tell it
+CPU_BLOCK = 128  # vLLM's KV block on CPU (vllm/platforms/cpu.py): the calibration replicas'
+# where the fit starts: vLLM CPU's block, the dummy Llama's per-token cost as the earlier fits found it
+CPU_START = Costs(t_step=0.004, t_prefill=0.00035, t_attn=1e-8, t_ctx=0.0, overhead=0.0, contention=0.0,
+                  block=CPU_BLOCK)
 
 
 def calibrate(real: dict[str, dict[str, Cell]], shape: Shape, fitted: tuple[str, ...] = FITTED,
               start: Costs | None = None, proxy: bool = True) -> Costs:
-    """Fit the replica (t_prefill, t_attn, t_step, and the shared cores' ``contention``) to vLLM's
-    own mean TTFT in LiteLLM's options' cells, then the proxy (its serial CPU per request,
+    """Fit the replica (t_prefill, t_ctx, t_attn, t_step, and the shared cores' ``contention``) to
+    vLLM's own mean TTFT in LiteLLM's options' cells, then the proxy (its serial CPU per request,
     ``proxy_s``, and the parallel overhead, the median gap) to their TTFT p50 through the proxy.
-    solv's cells and all hit rates stay out of the fit, so they check the model."""
+    solv's cells and all hit rates stay out of the fit, so they check the model. Errors are
+    log-ratios (2x too slow and 2x too fast weigh the same). The engine constants are fitted from a
+    coarse grid over ``contention`` x ``t_ctx`` (each with the best scale of ``t_prefill``: the
+    three trade off, which a one-at-a-time search alone gets stuck on), then refined one at a time."""
     cells = [(load, s) for load in LOADS for s in LITELLM if s in real.get(load, {})]
 
     def error(c: Costs) -> float:
-        return sum((closed_run(s, load, c, shape, seeds=2).engine / real[load][s].engine - 1) ** 2
+        return sum(math.log(closed_run(s, load, c, shape, seeds=2).engine / real[load][s].engine) ** 2
                    for load, s in cells)
 
     def fit_engine(best: Costs, factors: tuple[float, ...], passes: int) -> Costs:
@@ -627,7 +698,8 @@ def calibrate(real: dict[str, dict[str, Cell]], shape: Shape, fitted: tuple[str,
             improved = False
             for name in fitted:
                 for factor in factors:
-                    c = replace(best, **{name: getattr(best, name) * factor})
+                    value = getattr(best, name) * factor if getattr(best, name) else _FLOOR.get(name, 0.0) * factor
+                    c = replace(best, **{name: value})
                     err = error(c)
                     if err < best_err:
                         best, best_err, improved = c, err, True
@@ -635,21 +707,31 @@ def calibrate(real: dict[str, dict[str, Cell]], shape: Shape, fitted: tuple[str,
                 break
         return best
 
+    def grid(base: Costs) -> Costs:
+        tried = [replace(base, contention=cont, t_ctx=ctx, t_prefill=base.t_prefill * k)
+                 for cont in ((0.0, 0.3, 0.6) if "contention" in fitted else (base.contention,))
+                 for ctx in ((0.0, 3e-5, 6e-5) if "t_ctx" in fitted else (base.t_ctx,))
+                 for k in ((0.6, 0.8, 1.0) if "t_prefill" in fitted else (1.0,))]
+        return min(tried, key=error)
+
     def fit_proxy(best: Costs) -> Costs:
         fitted, fitted_err = best, float("inf")
-        for proxy_s in (0.0, 0.025, 0.05, 0.075, 0.1, 0.15, 0.2) if proxy else (0.0,):
-            c = replace(best, proxy_s=proxy_s, overhead=0.0)
-            sims = {cell: closed_run(cell[1], cell[0], c, shape, seeds=2).p50 for cell in cells}
-            c = replace(c, overhead=max(0.0, statistics.median(real[ld][s].p50 - sims[(ld, s)] for ld, s in cells)))
-            err = sum(((sims[(ld, s)] + c.overhead) / real[ld][s].p50 - 1) ** 2 for ld, s in cells)
-            if err < fitted_err:
-                fitted, fitted_err = c, err
+        for proxy_s, slow in (((p, k) for p in (0.0, 0.025, 0.05, 0.075) for k in (0.0, 2.0, 4.0))
+                              if proxy else ((0.0, 0.0),)):
+            c = replace(best, proxy_s=proxy_s, proxy_contention=slow, overhead=0.0)
+            runs = {cell: closed_runs(cell[1], cell[0], c, shape, seeds=2) for cell in cells}
+            for overhead in (0.0, 0.025, 0.05, 0.075, 0.1, 0.125, 0.15, 0.2):
+                err = sum(math.log(as_cell(runs[(ld, s)], overhead).p50 / real[ld][s].p50) ** 2 for ld, s in cells)
+                if err < fitted_err:
+                    fitted, fitted_err = replace(c, overhead=overhead), err
         return fitted
 
     # the proxy's serial CPU spaces arrivals out (less queueing in vLLM): fit the two in turn, twice
-    first = start or replace(Costs(), overhead=0.0, contention=0.3)
-    costs = fit_proxy(fit_engine(first, (0.5, 0.7, 1.4, 2.0), 3))
-    return fit_proxy(fit_engine(costs, (0.85, 1.15), 2))
+    costs = fit_proxy(grid(start or CPU_START))
+    return fit_proxy(fit_engine(fit_engine(costs, (0.7, 1.4), 1), (0.85, 1.15), 1))
+
+
+_FLOOR = {"t_ctx": 1e-5, "t_attn": 1e-9, "contention": 0.1}  # where a zero constant restarts when refined
 
 
 def capacity_rate(costs: Costs, shape: Shape, load: str, n: int, rho: float) -> tuple[float, float]:
@@ -690,6 +772,8 @@ def main() -> None:
     parser.add_argument("--own-memory", action="store_true",
                         help="each proxy remembers only its own placements (no Redis); default: one shared memory")
     parser.add_argument("--skip-calibration", action="store_true")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                        help="worker processes for the projection (default: one per core)")
     args = parser.parse_args()
     started = time.perf_counter()
     shape = Shape()
@@ -707,21 +791,25 @@ def main() -> None:
         real = load_real(args.real)
         costs = calibrate(real, shape)
         print(f"calibrated on LiteLLM's options in {args.real.name}: t_prefill={costs.t_prefill * 1000:.2f} ms/token "
-              f"t_attn={costs.t_attn * 1e9:.0f} ns/token-pair t_step={costs.t_step * 1000:.0f} ms "
-              f"t_decode={costs.t_decode * 1000:.1f} ms/sequence contention={costs.contention:.2f} (on vLLM's own "
-              f"TTFT), proxy {costs.proxy_s * 1000:.0f} ms per 1k tokens serial + {costs.overhead * 1000:.0f} ms "
-              "overhead (on TTFT p50 through the proxy)")
+              f"t_ctx={costs.t_ctx * 1e6:.0f} us/context token t_attn={costs.t_attn * 1e9:.0f} ns/token-pair "
+              f"t_step={costs.t_step * 1000:.0f} ms "
+              f"t_decode={costs.t_decode * 1000:.1f} ms/sequence contention={costs.contention:.2f} "
+              f"{costs.block}-token blocks (on vLLM's own TTFT), proxy {costs.proxy_s * 1000:.0f} ms per 1k tokens "
+              f"serial + {costs.overhead * 1000:.0f} ms, both x{1 + costs.proxy_contention:g} while both replicas "
+              "are busy (on TTFT p50 through the proxy)")
         print("| load | strategy | TTFT p50 real | sim | error | vLLM's mean TTFT real | sim | error "
               "| hit rate real | sim | error |")
         print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
         errors: dict[str, list[float]] = {"fitted": [], "solv": []}
         within = 0
         for load in LOADS:
-            for strategy in (s for s in STRATEGIES if s in real[load]):
-                sim, r = closed_run(strategy, load, costs, shape), real[load][strategy]
+            for strategy in (s for s in REAL_STRATEGIES if s in real[load]):
+                r = real[load][strategy]
+                sim = closed_run("solv" if strategy in SOLV_VARIANTS else strategy, load, costs, shape,
+                                 policy=Policy(placement=r.placement == "on") if strategy in SOLV_VARIANTS else None)
                 e = [sim.p50 / r.p50 - 1, sim.engine / r.engine - 1 if r.engine else 0.0,
                      sim.hit_rate / r.hit_rate - 1 if r.hit_rate > 0.01 else 0.0]
-                errors["solv" if strategy == "solv" else "fitted"] += [abs(e[0]), abs(e[2])]
+                errors["solv" if strategy in SOLV_VARIANTS else "fitted"] += [abs(e[0]), abs(e[2])]
                 within += abs(e[0]) <= 0.2 and abs(e[2]) <= 0.2
                 print(f"| {load} | {strategy} | {r.p50:.2f} s | {sim.p50:.2f} s | {e[0]:+.0%} | {r.engine:.2f} s "
                       f"| {sim.engine:.2f} s | {e[1]:+.0%} | {r.hit_rate:.3f} | {sim.hit_rate:.3f} | {e[2]:+.0%} |")
@@ -732,7 +820,7 @@ def main() -> None:
     # the replicas as calibrated; the proxy's own overhead as on a machine where it has its cores
     # (here the proxies and the client share 2 cores with vLLM, which the fitted overhead absorbs)
     proj = replace(costs, cache_blocks=args.cache_tokens // BLOCK, overhead=args.proxy_overhead_s, contention=0.0,
-                   proxy_s=0.0)  # one GPU per replica (no shared cores); proxy workers scale out
+                   proxy_s=0.0, block=BLOCK)  # one GPU per replica (no shared cores); proxy workers scale out
     print(f"\nprojection: cache {args.cache_tokens} tokens/replica, vLLM gauges {args.lag_s:g} s late, "
           f"think/tool time {args.think_s:g} s, >= {args.requests_per_replica} requests per replica "
           f"({args.seeds} seeds pooled; 64 replicas: 2/3 of that, 1 seed), policy "
@@ -744,6 +832,7 @@ def main() -> None:
           "| max/mean queue | p50 vs shuffle |")
     print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     last = ""
+    cells = []  # (n, rho, load, strategies, [simulate's keyword arguments per seed])
     for n in (int(x) for x in args.replicas.split(",")):
         for rho in (float(x) for x in args.loads.split(",")):
             for load in LOADS:
@@ -755,25 +844,39 @@ def main() -> None:
                 # one API key sends everything to one replica: at 8 replicas that already shows; more
                 # replicas only make that one replica's queue (and the simulation) longer
                 strategies = [s for s in STRATEGIES if s != "deployment_affinity" or n <= 8]
-                res = {s: pooled([simulate(s, load, n, proj, shape, seed=seed, rate=rate, n_sessions=n_sessions,
-                                           think_s=args.think_s if load != "uniform" else 0.0, policy=policy,
-                                           lag_s=args.lag_s, proxies=args.proxies,
-                                           shared_memory=not args.own_memory) for seed in range(seeds)])
-                       for s in strategies}
-                shuffle = res["shuffle"].p50
-                for s, o in res.items():
-                    name = f"**{s}**" if s == "solv" else s
-                    print(f"| {n} | {rho:.0%} | {load} | {name} | {o.p50:.2f} s | {pct(o.ttft, 99):.2f} s "
-                          f"| {o.hit_rate:.3f} | {o.max_over_mean:.2f} | {o.queue_max_over_mean:.2f} "
-                          f"| {shuffle / o.p50:.2f}x |")
-                if n == 8 and abs(rho - 0.7) < 1e-9 and load == "chat":
-                    solv, oracle = res["solv"], res["oracle"]
-                    last = (f"replicas=8 load=0.7 ttft_p50_speedup_vs_shuffle={shuffle / solv.p50:.2f} "
-                            f"hit_rate_vs_oracle={solv.hit_rate / oracle.hit_rate:.2f} "
-                            f"max_load_over_mean={solv.max_over_mean:.2f}")
+                cells.append((n, rho, load, strategies, [
+                    dict(strategy=s, load=load, n_replicas=n, costs=proj, shape=shape, seed=seed, rate=rate,
+                         n_sessions=n_sessions, think_s=args.think_s if load != "uniform" else 0.0, policy=policy,
+                         lag_s=args.lag_s, proxies=args.proxies, shared_memory=not args.own_memory)
+                    for s in strategies for seed in range(seeds)]))
+    # every run is independent and seeded: the same numbers on one process or many
+    jobs = [kw for *_, kws in cells for kw in kws]
+    with ProcessPoolExecutor(max_workers=max(1, args.jobs)) as pool:
+        outcomes = iter(pool.map(_simulate_kw, jobs, chunksize=1))
+    for n, rho, load, strategies, kws in cells:
+        per_strategy: dict[str, list[Outcome]] = {s: [] for s in strategies}
+        for kw in kws:
+            per_strategy[kw["strategy"]].append(next(outcomes))
+        res = {s: pooled(runs) for s, runs in per_strategy.items()}
+        shuffle = res["shuffle"].p50
+        for s, o in res.items():
+            name = f"**{s}**" if s == "solv" else s
+            print(f"| {n} | {rho:.0%} | {load} | {name} | {o.p50:.2f} s | {pct(o.ttft, 99):.2f} s "
+                  f"| {o.hit_rate:.3f} | {o.max_over_mean:.2f} | {o.queue_max_over_mean:.2f} "
+                  f"| {shuffle / o.p50:.2f}x |")
+        if n == 8 and abs(rho - 0.7) < 1e-9 and load == "chat":
+            solv, oracle = res["solv"], res["oracle"]
+            last = (f"replicas=8 load=0.7 ttft_p50_speedup_vs_shuffle={shuffle / solv.p50:.2f} "
+                    f"hit_rate_vs_oracle={solv.hit_rate / oracle.hit_rate:.2f} "
+                    f"max_load_over_mean={solv.max_over_mean:.2f}")
     print(f"simulated in {time.perf_counter() - started:.0f} s")
     if last:
         print(last)
+
+
+def _simulate_kw(kw: dict) -> Outcome:
+    """:func:`simulate` with keyword arguments (a worker process's job)."""
+    return simulate(**kw)
 
 
 def pooled(runs: list[Outcome]) -> Outcome:
@@ -796,7 +899,8 @@ def load_real(path: Path) -> dict[str, dict[str, Cell]]:
     real: dict[str, dict[str, Cell]] = {}
     for name, r in json.loads(path.read_text()).items():
         load, strategy = name.split("/")
-        real.setdefault(load, {})[strategy] = Cell(r["p50"], r["hit_rate"], r.get("engine_ttft", 0.0))
+        real.setdefault(load, {})[strategy] = Cell(r["p50"], r["hit_rate"], r.get("engine_ttft", 0.0),
+                                                   r.get("placement", "off"))
     return real
 
 

@@ -31,7 +31,26 @@ def test_cache_evicts_least_recently_used_and_keeps_its_size():
     r.insert((7, 8))  # over capacity: block 1 was used longest ago
     assert len(r.cache) == 4 and 1 not in r.cache
     assert r.cached_tokens((1, 2, 3), 100) == 0  # the chain breaks at its first block
-    assert r.cached_tokens((7, 8), 32) == 31  # the last token is always computed
+    # the last token is always computed, and hits come in whole blocks (vLLM's get_computed_blocks):
+    # a prompt of exactly two cached blocks recomputes the second
+    assert r.cached_tokens((7, 8), 32) == 16
+    assert r.cached_tokens((7, 8), 33) == 32
+
+
+def test_cpu_sized_blocks_share_only_whole_128_token_blocks():
+    """vLLM's CPU backend uses 128-token KV blocks: a shared prefix of 200 tokens is one cached block,
+    and a step caches only the blocks it completed."""
+    r = sim.Replica(replace(COSTS, block=128))
+    a, b = sim.Prompt(), sim.Prompt()
+    for p, own in ((a, 2), (b, 3)):
+        p.extend(1, 200)
+        p.extend(own, 100)
+    r.insert(a.blocks[:16])  # a's first 256 tokens
+    assert r.cached_tokens(tuple(b.blocks), b.total) == 128  # 200 shared tokens: one whole block
+    r2 = sim.Replica(replace(COSTS, block=128))
+    r2.waiting.append(sim.Request("s", tuple(a.blocks), a.total, 2, 0.0, lambda t: None))
+    r2.step(0.0)
+    assert len(r2.cache) == (300 // 128) * (128 // sim.BLOCK)  # 2 whole blocks of 300 computed tokens
 
 
 @pytest.mark.parametrize("strategy", sim.STRATEGIES)
@@ -60,8 +79,10 @@ def test_deployment_affinity_with_one_key_uses_one_replica():
 
 def test_the_committed_real_run_has_every_cell_to_calibrate_on():
     real = sim.load_real(REPO / "bench" / "routing_real.json")
-    assert {(load, s) for load in real for s in real[load]} == {(load, s) for load in sim.LOADS
-                                                                for s in sim.STRATEGIES if s != "oracle"}
+    cells = {(load, s) for load in real for s in real[load]}
+    assert cells >= {(load, s) for load in sim.LOADS for s in sim.STRATEGIES if s != "oracle"}
+    assert cells <= {(load, s) for load in sim.LOADS for s in sim.REAL_STRATEGIES}
+    assert {real[load]["solv"].placement for load in real} <= {"on", "off"}
     assert all(c.p50 > 0 and c.engine > 0 and 0 <= c.hit_rate <= 1 for cells in real.values() for c in cells.values())
 
 
@@ -141,3 +162,21 @@ def test_placement_spreads_chats_and_needs_one_memory_across_proxies():
     assert all(o.reasons["placed"] == 120 for o in placed)
     shared, separate = runs(on, proxies=2), runs(on, proxies=2, shared=False)
     assert mean(shared, lambda o: o.hit_rate) > mean(separate, lambda o: o.hit_rate)
+
+
+def test_the_real_benchmark_runs_solv_placed_and_hashed_and_litellm_without_solv_routing(tmp_path):
+    """bench/routing.py: ``solv`` places first requests (one proxy process keeps the memory, as
+    LiteLLM's affinity options keep their pins), ``solv-hash`` is the stateless hash, and LiteLLM's
+    options run with solv's routing off."""
+    from types import SimpleNamespace
+
+    import yaml
+    from bench import routing as real_bench
+
+    servers = [SimpleNamespace(spec=SimpleNamespace(served_name="m"), base_url=f"http://127.0.0.1:{9000 + i}/v1")
+               for i in range(2)]
+    routing = {s: yaml.safe_load(real_bench.strategy_config(s, servers, tmp_path, {}).read_text())["solv"]["routing"]
+               for s in real_bench.STRATEGIES}
+    assert routing["solv"]["placement"] == "on" and routing["solv"].get("enabled", True)
+    assert routing["solv-hash"]["placement"] == "off" and routing["solv-hash"].get("enabled", True)
+    assert all(routing[s]["enabled"] is False for s in real_bench.LITELLM)
