@@ -16,6 +16,11 @@ Strategies (every proxy runs the repo's config; only routing differs):
 * ``deployment_affinity``  simple-shuffle + ``["deployment_affinity"]``: pinned per API key (here
                            one master key for all traffic, as Open WebUI uses one key for all users)
 * ``solv``                 the solv routing filter (part of ``plugins.solv.instance``), repo defaults
+                           and ``placement: on``: a conversation's first request goes to the replica
+                           holding the fewest, remembered in this one proxy process (the setting for
+                           one proxy process; with Redis, ``auto`` does the same across processes)
+* ``solv-hash``            the same with ``placement: off``: the stateless rendezvous hash alone
+                           (what ``auto`` gives several proxy processes without Redis)
 
 Loads (per strategy, split over the rounds; ``--concurrency`` at once):
 
@@ -76,7 +81,12 @@ from solvstack.ops.launcher import cpu_replicas
 
 GROUP = "llama"
 LITELLM = ("shuffle", "least-busy", "session_affinity", "deployment_affinity")
-STRATEGIES = (*LITELLM, "solv")
+STRATEGIES = (*LITELLM, "solv-hash", "solv")
+# solv's placement per strategy: ``solv`` remembers where it placed each conversation in its one
+# process (``placement: on``: one proxy process, as every proxy here, and as LiteLLM's affinity
+# options keep their pins without Redis); ``solv-hash`` is the stateless hash alone (``off``, what
+# ``auto`` gives several proxy processes without Redis)
+SOLV_PLACEMENT = {"solv": "on", "solv-hash": "off"}
 LOADS = ("chat", "agent", "uniform")
 WORDS = ["alpha", "beta", "gamma", "delta", "epsilon", "zeta", "theta", "kappa", "lambda", "sigma", "omega",
          "river", "stone", "cloud", "maple", "copper", "violet", "harbor", "lantern", "meadow", "signal",
@@ -136,8 +146,8 @@ def strategy_config(strategy: str, servers: list[VllmServer], folder: Path, rout
     if strategy in ("session_affinity", "deployment_affinity"):
         router["optional_pre_call_checks"] = [strategy]
     # LiteLLM's options run with solv's callback too (its thinking hook on every request), routing off
-    solv = {"routing": {**(repo_config().get("solv") or {}).get("routing", {}), **routing,
-                        **({} if strategy == "solv" else {"enabled": False})}}
+    own = {"placement": SOLV_PLACEMENT[strategy]} if strategy in SOLV_PLACEMENT else {"enabled": False}
+    solv = {"routing": {**(repo_config().get("solv") or {}).get("routing", {}), **own, **routing}}
     return write_variant(folder / strategy, models, solv=solv, router_settings=router)
 
 
@@ -347,7 +357,8 @@ def main() -> None:
                               f"ttft_p50={res.p50:.2f}s "
                               f"vllm_ttft={res.engine_ttft:.2f}s hit={res.hit_rate:.3f} replicas={dict(res.replicas)}",
                               flush=True)
-            print(f"solv routes: {route_reasons(Path(proxies['solv'].log_path))}", flush=True)
+            for s in (x for x in SOLV_PLACEMENT if x in proxies):
+                print(f"{s} routes: {route_reasons(Path(proxies[s].log_path))}", flush=True)
             for (load, strategy), res in results.items():
                 for error in res.errors[:3]:
                     print(f"error {load}/{strategy}: {error}", flush=True)
@@ -357,10 +368,11 @@ def main() -> None:
             for s in servers:
                 s.stop()
     print(f"run took {time.perf_counter() - started:.0f} s")
-    summarize({k: v for k, v in results.items() if k[1] in strategies}, strategies, args.json)
+    summarize({k: v for k, v in results.items() if k[1] in strategies}, strategies, args.json, routing)
 
 
-def summarize(results: dict[tuple[str, str], Result], strategies: tuple[str, ...], json_path: Path | None) -> None:
+def summarize(results: dict[tuple[str, str], Result], strategies: tuple[str, ...], json_path: Path | None,
+              routing: dict[str, Any] | None = None) -> None:
     print("\n".join(table(results, strategies)))
     for load in LOADS:
         best = best_litellm(results, load)
@@ -369,13 +381,18 @@ def summarize(results: dict[tuple[str, str], Result], strategies: tuple[str, ...
               f"vs best LiteLLM ({best}, {b.p50:.2f}s) {b.p50 / solv.p50:.2f}x; "
               f"req/s vs best {solv.rps / b.rps:.2f}x; hit rate {solv.hit_rate:.3f} vs shuffle {shuffle.hit_rate:.3f}; "
               f"vLLM's mean TTFT {solv.engine_ttft:.2f}s vs shuffle {shuffle.engine_ttft:.2f}s, best LiteLLM "
-              f"{min(results[(load, s)].engine_ttft for s in LITELLM if (load, s) in results):.2f}s")
+              f"{min(results[(load, s)].engine_ttft for s in LITELLM if (load, s) in results):.2f}s"
+              + (f"; solv-hash (placement off) ttft_p50 {results[(load, 'solv-hash')].p50:.2f}s, vs shuffle "
+                 f"{shuffle.p50 / results[(load, 'solv-hash')].p50:.2f}x" if (load, "solv-hash") in results else ""))
     if json_path:
         json_path.write_text(json.dumps({f"{load}/{s}": {"ttft": r.ttft, "wall_s": r.wall_s, "hits": r.hits,
                                                          "queries": r.queries, "replicas": dict(r.replicas),
                                                          "errors": len(r.errors),
                                                          "p50": r.p50, "p99": pct(r.ttft, 99), "rps": r.rps,
-                                                         "hit_rate": r.hit_rate, "engine_ttft": r.engine_ttft}
+                                                         "hit_rate": r.hit_rate, "engine_ttft": r.engine_ttft,
+                                                         **({"placement": (routing or {}).get("placement",
+                                                                                              SOLV_PLACEMENT[s])}
+                                                            if s in SOLV_PLACEMENT else {})}
                                          for (load, s), r in results.items()}, indent=1))
     solv, shuffle = results[("chat", "solv")], results[("chat", "shuffle")]
     top = results[("chat", best_litellm(results, "chat"))]
