@@ -20,7 +20,7 @@ copies and serialises metadata); :class:`DecisionRecord` is its typed form.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 META_KEY = "solv"
@@ -89,13 +89,23 @@ def metadata_of(kwargs: Mapping[str, Any]) -> Mapping[str, Any]:
     return next((h for h in _metadata_holders(kwargs) if h), {})
 
 
+class _Fields(dict):  # type: ignore[type-arg]
+    """``metadata["solv"]``: the flat strings LiteLLM copies, logs and serialises, plus the record they were
+    made from, so the hooks after the pre-call hook do not parse them again. A copy that keeps the type
+    (``copy.deepcopy``) keeps the record; a plain ``dict`` copy or a JSON round trip is parsed once more."""
+
+    record: DecisionRecord | None = None
+
+
 def decision_of(kwargs: Any) -> DecisionRecord | None:
     """solv's decision for this request, or None (not a chat request, or solv is off)."""
     if not isinstance(kwargs, Mapping):
         return None
     for holder in _metadata_holders(kwargs):
-        if isinstance(holder.get(META_KEY), Mapping):
-            return DecisionRecord.from_fields(holder[META_KEY])
+        fields = holder.get(META_KEY)
+        if isinstance(fields, Mapping):
+            record = getattr(fields, "record", None)
+            return record if isinstance(record, DecisionRecord) else DecisionRecord.from_fields(fields)
     return None
 
 
@@ -104,15 +114,18 @@ def put_decision(data: dict[str, Any], decision: DecisionRecord) -> None:
     metadata = data.get("metadata")
     if not isinstance(metadata, dict):
         metadata = data["metadata"] = {}
-    metadata[META_KEY] = decision.fields()
+    fields = metadata[META_KEY] = _Fields(decision.fields())
+    fields.record = decision
 
 
 def put_family(kwargs: Mapping[str, Any], family: str) -> None:
     """Add the chosen deployment's thinking family to the decision where the deployment hook found it
     (the proxy's response headers read it there)."""
     for holder in (kwargs.get("metadata"), kwargs.get("litellm_metadata")):
-        if isinstance(holder, dict) and isinstance(holder.get(META_KEY), dict):
-            holder[META_KEY]["family"] = family
+        if isinstance(holder, dict) and isinstance(fields := holder.get(META_KEY), dict):
+            fields["family"] = family
+            if isinstance(fields, _Fields) and fields.record is not None:
+                fields.record = replace(fields.record, family=family)
             return
 
 

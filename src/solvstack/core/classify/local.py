@@ -90,6 +90,10 @@ class LocalClassifier(Classifier):
         self.levels: tuple[Level, ...] = tuple(Level(c) for c in data["classes"])
         self._temperature = float(data.get("temperature", 1.0)) or 1.0  # fitted at training time
         self._intercept: list[float] = [float(v) for v in data["intercept"]]
+        if sorted(self.levels) != sorted(Level) or len(self._intercept) != len(Level):
+            raise ValueError(f"{model_path or MODEL_PATH}: a local model scores exactly the levels "
+                             f"{[lvl.value for lvl in Level]}, this one has {data['classes']}: retrain it with "
+                             "scripts/train_classifier.py")
         names, flat = _weights(data)
         width = len(self.levels)
         self._rows: dict[str, tuple[float, ...]] = {
@@ -109,13 +113,16 @@ class LocalClassifier(Classifier):
 
     def probabilities(self, text: str) -> dict[Level, float]:
         """Softmax over the four levels for one piece of text (no multi-turn logic)."""
-        scores = self._intercept
+        a, b, c, d = self._intercept  # one sum per level, unrolled: a list per feature cost more than the sums
         rows = self._rows
         for name, value in extract(text).items():
             row = rows.get(name)
             if row is not None:
-                scores = [s + w * value for s, w in zip(scores, row, strict=True)]
-        scores = [s / self._temperature for s in scores]
+                a += row[0] * value
+                b += row[1] * value
+                c += row[2] * value
+                d += row[3] * value
+        scores = [a / self._temperature, b / self._temperature, c / self._temperature, d / self._temperature]
         top = max(scores)
         exps = [math.exp(s - top) for s in scores]
         total = sum(exps)
