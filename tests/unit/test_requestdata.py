@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import pickle
 
 from solvstack.proxy.requestdata import DecisionRecord, decision_of, put_decision, put_family
 
 DECISION = DecisionRecord(level="HIGH", source="local", kind="chat", thinking="HIGH", confidence=0.91, ms=0.3,
-                          search={"search": "off"})
+                          search={"search": "off"}, escalated_from="small")
 
 
 def carried() -> dict:
@@ -33,7 +34,7 @@ def test_family_reaches_the_record_and_the_strings_every_holder_shares():
     put_family(router_kwargs, "qwen3")
     for holder in (router_kwargs, data, json.loads(json.dumps(data))):
         found = decision_of(holder)
-        assert found is not None and found.family == "qwen3"
+        assert found == dataclasses.replace(DECISION, family="qwen3")
         assert found.headers()["x-solv-family"] == "qwen3"
     assert data["metadata"]["solv"]["family"] == "qwen3"
 

@@ -119,6 +119,12 @@ _TASK_WORDS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(r
     ("summary", r"\bsummar(?:y|ize|ise|ization)\b[^\n]{0,80}\b(?:conversation|chat|history|dialogue|messages)\b|"
                 r"\b(?:conversation|chat|history|dialogue)\b[^\n]{0,40}\bsummar\w*"),
 ))
+# Every pattern above needs one of these words (lower case) to match; an ASCII instruction holding none of
+# them is no task we know by its words, so the twelve searches are skipped (most chat turns). Non-ASCII text
+# is always searched (IGNORECASE folds some non-ASCII letters onto ASCII ones). Add a word with a pattern.
+_TASK_TRIGGERS = ("fim", "fill_here", "fill_me", "hole filler", "<pre>", "<suf>", "commit message", "complet",
+                  "continue the text", "follow", "user", "tool", "quer", "tag", "title", "headline", "name for",
+                  "emoji", "image", "responses from", "summar")
 _META_VERB = re.compile(r"\b(?:generate|suggest|create|write|provide|produce|give|summari[sz]e|analy[sz]e|"
                         r"return|reply|respond|continue|reflect|determine|propose|craft|compose|synthesi[sz]e)\b",
                         re.IGNORECASE)
@@ -180,8 +186,7 @@ def _task_of(system: str, text: str) -> str | None:
     (a transcript, a diff, a text to continue) in a fixed output shape, not a human question."""
     head = text[:_TASK_HEAD]
     instruction = system[:_TASK_HEAD] + "\n" + head
-    found = sorted((m.start(), name) for name, rx in _TASK_WORDS if (m := rx.search(instruction)))
-    names = [name for _, name in found]  # the task statement comes first: the earliest word names the task
+    names = _task_names(instruction)
     if "fim" in names:
         return "fim"
     window = text[:_HEAD]
@@ -199,6 +204,16 @@ def _task_of(system: str, text: str) -> str | None:
     if spec or header or transcript and names[0] in ("summary", "moa"):
         return names[0]
     return None
+
+
+def _task_names(instruction: str) -> list[str]:
+    """The tasks whose words the instruction holds, the earliest first (the task statement comes first)."""
+    if instruction.isascii():
+        lowered = instruction.lower()
+        if not any(word in lowered for word in _TASK_TRIGGERS):
+            return []
+    found = sorted((m.start(), name) for name, rx in _TASK_WORDS if (m := rx.search(instruction)))
+    return [name for _, name in found]
 
 
 def _question_of(text: str) -> str:
