@@ -44,3 +44,14 @@ def test_strings_edited_without_put_family_are_not_hidden_by_a_stale_record():
     data["metadata"]["solv"]["level"] = "NO"
     found = decision_of(data)
     assert found is not None and found.level == "NO"
+
+
+def test_a_deep_copy_is_independent_of_the_original():
+    data = carried()
+    copied = copy.deepcopy(data)
+    put_family(copied, "granite")
+    copied["metadata"]["solv"]["level"] = "NO"
+    assert data["metadata"]["solv"].get("family") is None and data["metadata"]["solv"]["level"] == "HIGH"
+    assert decision_of(data) == DECISION
+    found = decision_of(copied)
+    assert found is not None and found.family == "granite"

@@ -63,6 +63,8 @@ class Cascade(Classifier):
             if judge is not None and cache_size and cache_ttl_s else None
 
     async def classify(self, conv: Conversation) -> Decision:
+        if self.judge is None:
+            return await self.local.classify(conv)  # no judge, no cache: the local decision as it is
         key = cache_key(conv) if self._cache else ""
         if self._cache and (hit := await self._cache.get(key)) is not None:
             return Decision(Level(hit[0]), "cache", hit[1])
