@@ -278,6 +278,7 @@ def test_stopping_a_replica_drains_its_streams(cluster: Cluster, capsys: pytest.
     for r in cluster.replicas:
         r.behaviour = Behaviour(content="one two three four five six", delay_s=0.05, chunk_delay_s=0.3)
     streams: list[tuple[bool, int]] = []
+    begun = threading.Semaphore(0)  # released once per stream on B at its first chunk
 
     def stream_on_b(n: int) -> None:
         body = {"model": "qwen", "stream": True, "messages": [{"role": "user", "content": f"/no_think drain {n}"}]}
@@ -288,6 +289,8 @@ def test_stopping_a_replica_drains_its_streams(cluster: Cluster, capsys: pytest.
                 for line in r.iter_lines():
                     done = done or line.startswith("data: [DONE]")
                     chunks += line.startswith("data: {") and '"error"' not in line
+                    if chunks == 1 and line.startswith("data: {"):
+                        begun.release()
         except httpx.HTTPError:
             done = False
         streams.append((done, chunks))
@@ -298,7 +301,8 @@ def test_stopping_a_replica_drains_its_streams(cluster: Cluster, capsys: pytest.
     on_b = [threading.Thread(target=stream_on_b, args=(n,), daemon=True) for n in range(4)]
     for t in (*clients, *on_b):
         t.start()
-    time.sleep(1.0)  # every stream on B has begun and sent a chunk or two
+    for _ in on_b:  # SIGTERM only once every stream on B is under way (a later one would be refused)
+        assert begun.acquire(timeout=30), "a stream on B never began"
     cluster.b.stop(grace=30)
     time.sleep(2.0)
     stop.set()

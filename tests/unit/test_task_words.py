@@ -50,8 +50,7 @@ def test_the_word_check_finds_the_same_tasks_as_the_patterns():
         assert traffic._task_names(text) == reference(text), text
 
 
-def test_plain_questions_skip_the_patterns_and_non_ascii_is_searched():
-    assert traffic._task_names("what is 17 * 23?") == []
+def test_non_ascii_text_is_searched_by_the_patterns():
     # U+017F (long s) is folded onto "s" by IGNORECASE: the patterns must still run on it
     text = "ſummarize the conversation"
     assert traffic._task_names(text) == reference(text) == ["summary"]
