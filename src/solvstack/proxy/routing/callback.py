@@ -107,9 +107,10 @@ class RoutingFilter(CustomLogger):
             self.inflight.begin(call_id, chosen)
         if call_id:
             self._remember(call_id, reason)
-        log.info("solv route group=%s replica=%s reason=%s key=%s:%s load=%s", model, self._names[chosen], reason,
-                 session[0] if session else "prefix", key or "-",
-                 " ".join(f"{self._names[i]}:{_fmt(v)}" for i, v in loads.items()))
+        if log.isEnabledFor(logging.INFO):  # solv.routing.log_decisions
+            log.info("solv route group=%s replica=%s reason=%s key=%s:%s load=%s", model, self._names[chosen],
+                     reason, session[0] if session else "prefix", key or "-",
+                     " ".join(f"{self._names[i]}:{_fmt(v)}" for i, v in loads.items()))
         return [choice.deployment]
 
     async def _recall(self, key: str) -> str | None:
