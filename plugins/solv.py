@@ -6,4 +6,5 @@ LiteLLM imports this file by path, outside any package, so it only imports from 
 
 from solvstack.proxy.plugin import build_solv
 
-instance = build_solv(signals=True)  # SIGTERM: streams get solv.drain_s to finish
+# SIGTERM: streams get solv.drain_s to finish; solv.gc tunes this process's garbage collector
+instance = build_solv(signals=True, process=True)

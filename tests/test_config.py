@@ -22,6 +22,8 @@ def test_repo_config_is_valid():
 def test_defaults():
     cfg = parse_solv(raw())
     assert cfg.default_level is Level.LOW and cfg.rag_thinking is Level.NO
+    assert cfg.gc.freeze and cfg.gc.young_threshold == 5000
+    assert parse_solv(raw({"gc": None})).gc == cfg.gc  # `gc:` with nothing under it: the defaults
 
 
 @pytest.mark.parametrize(("solv", "needle"), [
@@ -35,6 +37,8 @@ def test_defaults():
     ({"escalate": {"HIGH": "cloud"}}, "solv.escalate.HIGH"),
     ({"drain_s": -1}, "solv.drain_s"),
     ({"drain_s": "soon"}, "solv.drain_s"),
+    ({"gc": {"young_threshold": 10}}, "solv.gc.young_threshold"),
+    ({"gc": {"freez": True}}, "solv.gc.freez"),
 ])
 def test_bad_values_are_named(solv, needle):
     with pytest.raises(ConfigError) as err:

@@ -7,7 +7,7 @@ import json
 import httpx
 import pytest
 
-from tests.conftest import FAMILIES
+from tests.conftest import FAMILIES, proxy_log
 from tests.support.backend import RecordingBackend
 
 
@@ -191,3 +191,14 @@ def test_malformed_bodies_are_4xx_with_message(client, rec, raw, needle):
     assert 400 <= r.status_code < 500, (r.status_code, r.text)
     assert needle in r.text.lower()
     assert rec.chat_requests() == []
+
+
+def test_every_decision_is_one_line_in_the_proxy_log(client, rec, proxy):
+    """docs/operations.md, "Logs": the proxy runs at LITELLM_LOG=INFO (as `solv up` does), and each
+    classified request writes its decision, without the prompt, beside LiteLLM's lines."""
+    marker = "zebra-crossing-4711"
+    r = chat(client, "qwen", f"/think is {marker} a prime?")
+    assert r.status_code == 200, r.text
+    lines = [line for line in proxy_log(proxy).splitlines() if "solv decision" in line]
+    assert lines and "solv decision level=HIGH source=override kind=chat thinking=HIGH " in lines[-1], lines[-3:]
+    assert marker not in proxy_log(proxy)  # prompt text never reaches the log

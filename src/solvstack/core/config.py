@@ -67,6 +67,20 @@ class SharedCacheConfig(Strict):
     retry_after_s: float = Field(10, gt=0, le=600)
 
 
+class GcConfig(Strict):
+    """``solv.gc``: CPython's garbage collector in each proxy process (docs/operations.md).
+
+    The proxy's start-up leaves a few hundred thousand long-lived objects (LiteLLM, FastAPI, pydantic
+    models) that every full collection walks again: 150-250 ms pauses every 1-2k requests, and young
+    collections every ~700 allocations. ``freeze``: once started, move those objects out of the
+    collector's sight (``gc.freeze()``; they are still freed by reference counting). ``young_threshold``:
+    collect the youngest generation after this many allocations (Python's default: 700; null keeps it).
+    """
+
+    freeze: bool = True
+    young_threshold: int | None = Field(5000, ge=100, le=1_000_000)
+
+
 class SolvConfig(Strict):
     """The ``solv:`` section. Every key is optional; see docs/configuration.md."""
 
@@ -88,8 +102,9 @@ class SolvConfig(Strict):
     # instead of being cut by the orchestrator's SIGKILL: keep it below its grace period (compose.yaml:
     # 60 s; Kubernetes' default: 30 s).
     drain_s: float = Field(25.0, ge=0, le=3600)
+    gc: GcConfig = GcConfig()  # the collector's settings in the proxy process (per worker)
 
-    @field_validator("classifier", "shared_cache", "routing", mode="before")
+    @field_validator("classifier", "shared_cache", "routing", "gc", mode="before")
     @classmethod
     def _null_is_default(cls, v: object) -> object:
         return {} if v is None else v

@@ -11,11 +11,12 @@ from pathlib import Path
 
 from solvstack.core.classify.base import Classifier
 from solvstack.core.config import SolvConfig, find_config_path, load_raw, parse_solv
-from solvstack.proxy import bodyguard
+from solvstack.proxy import bodyguard, gctune
 from solvstack.proxy.classify.cascade import Cascade
 from solvstack.proxy.classify.llm import LlmClassifier, router_complete
 from solvstack.proxy.gateway import Solv
 from solvstack.proxy.hook import Augmenter, ThinkingHook
+from solvstack.proxy.logs import litellm_level, log_to_stderr
 from solvstack.proxy.metrics import ReplicaLogger, mount_metrics
 from solvstack.proxy.routing.plugin import build_routing
 
@@ -50,12 +51,16 @@ def build_hook(config_path: Path | None = None) -> ThinkingHook:
     return ThinkingHook(cfg, build_classifier(cfg), build_augmenter(raw, cfg))
 
 
-def build_solv(config_path: Path | None = None, *, signals: bool = False) -> Solv:
+def build_solv(config_path: Path | None = None, *, signals: bool = False, process: bool = False) -> Solv:
     """Thinking, routing, replica metrics and key errors as one callback; mounts ``/metrics``.
-    ``signals``: chain the stream drain onto the server's ``SIGTERM`` handler (the proxy's entry file)."""
+    ``signals``: chain the stream drain onto the server's ``SIGTERM`` handler; ``process``: apply
+    ``solv.gc`` to this process (both for the proxy's entry file, not for in-process tests)."""
     path = config_path or find_config_path()
     solv = Solv(build_hook(path), build_routing(path), ReplicaLogger())
     mount_metrics(path)
+    if process:
+        log_to_stderr(log, litellm_level())  # the per-request `solv decision` line at LITELLM_LOG=INFO
+        gctune.tune(solv.thinking.cfg.gc)
     if signals and not solv.thinking.drain.install():
         log.warning("solv: cannot set a SIGTERM handler here; streams are not drained with an error event")
     return solv
